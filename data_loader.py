@@ -1,0 +1,575 @@
+"""Features for the models: MFCCs from audio, sampled frames from video, and both for fusion.
+
+Reads the manifest that ``organize_data.py`` writes, extracts features in parallel
+with a progress bar, and caches them on disk as ``.npz`` files that are loaded with
+``allow_pickle=False`` (a cache file can never execute code). A cache file's name
+carries a hash of every feature setting and of the exact input files, so changing a
+setting or the data builds a new cache instead of silently reusing a stale one.
+
+Usage as a script (the "features" step of the pipeline)::
+
+    python data_loader.py --data-dir data/organized --kinds audio,video,fusion
+
+and from Python::
+
+    loader = RAVDESSDataLoader("data/organized")
+    X, y = loader.load_audio_dataset("speech")          # (n, 13, 216), (n,)
+    X, y = loader.load_video_dataset("speech")          # (n, 30, 224, 224, 3) in [0, 1]
+    (Xa, Xv), y = loader.load_multimodal_dataset("speech")
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import joblib
+import librosa
+import numpy as np
+import pandas as pd
+import soundfile
+from tqdm.auto import tqdm
+
+from organize_data import read_manifest
+from ravdess import CHANNELS, EMOTIONS, VIDEO_EXTENSIONS
+
+FEATURE_VERSION = 1
+"""Bumped whenever extraction code changes what it computes, so old caches are rebuilt."""
+
+KINDS = ("audio", "video", "fusion")
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    """Every setting that changes a feature; stored beside each model so prediction matches training.
+
+    Attributes
+    ----------
+    sample_rate : int
+        Audio is resampled to this rate (Hz) before MFCCs are computed.
+    n_mfcc : int
+        Number of MFCC coefficients.
+    max_frames : int
+        MFCC frames per clip; shorter clips are zero-padded at the end, longer ones cut.
+        At 22,050 Hz and hop 512 one frame is 23.2 ms, so 216 frames cover 5.0 s.
+    n_fft, hop_length : int
+        STFT window and hop, in samples at ``sample_rate``.
+    video_frames : int
+        Frames sampled evenly over each clip.
+    video_size : tuple of int
+        (height, width) in pixels that every frame is resized to.
+    """
+
+    sample_rate: int = 22050
+    n_mfcc: int = 13
+    max_frames: int = 216
+    n_fft: int = 2048
+    hop_length: int = 512
+    video_frames: int = 30
+    video_size: tuple[int, int] = (224, 224)
+
+    def __post_init__(self) -> None:
+        for name in ("sample_rate", "n_mfcc", "max_frames", "n_fft", "hop_length", "video_frames"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if len(self.video_size) != 2 or min(self.video_size) <= 0:
+            raise ValueError(f"video_size must be (height, width) > 0, got {self.video_size}")
+        object.__setattr__(self, "video_size", tuple(int(v) for v in self.video_size))
+
+    @property
+    def audio_shape(self) -> tuple[int, int]:
+        return (self.n_mfcc, self.max_frames)
+
+    @property
+    def video_shape(self) -> tuple[int, int, int, int]:
+        return (self.video_frames, *self.video_size, 3)
+
+    def to_dict(self) -> dict[str, object]:
+        settings = asdict(self)
+        settings["video_size"] = list(self.video_size)
+        return settings
+
+    @classmethod
+    def from_dict(cls, settings: dict[str, object]) -> FeatureSettings:
+        known = {k: v for k, v in settings.items() if k in cls.__dataclass_fields__}
+        if "video_size" in known:
+            known["video_size"] = tuple(known["video_size"])  # type: ignore[arg-type]
+        return cls(**known)  # type: ignore[arg-type]
+
+
+class MediaError(RuntimeError):
+    """A media file that cannot be decoded; the message names the file and the reason."""
+
+
+# --------------------------------------------------------------------------- audio
+
+
+def load_audio_samples(path: str | Path, sample_rate: int) -> np.ndarray:
+    """Decode a WAV, FLAC or the audio track of an MP4 to mono float32 at ``sample_rate``.
+
+    Returns
+    -------
+    np.ndarray, shape (n_samples,), float32 in [-1, 1]
+
+    Raises
+    ------
+    MediaError
+        When the file cannot be decoded or holds no audio.
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() in VIDEO_EXTENSIONS:
+            samples, native_rate = _decode_video_soundtrack(path)
+        else:
+            samples, native_rate = soundfile.read(path, dtype="float32", always_2d=True)
+            samples = samples.mean(axis=1)  # six RAVDESS originals are stereo
+    except MediaError:
+        raise
+    except Exception as error:
+        raise MediaError(f"{path}: cannot decode audio ({error})") from error
+    if samples.size == 0:
+        raise MediaError(f"{path}: no audio samples")
+    if not np.any(samples):
+        # RAVDESS video-only (02-) clips carry a silent AAC track: silence is never a voice.
+        raise MediaError(f"{path}: audio is pure silence")
+    if native_rate != sample_rate:
+        samples = librosa.resample(y=samples, orig_sr=native_rate, target_sr=sample_rate)
+    return samples.astype(np.float32, copy=False)
+
+
+def _decode_video_soundtrack(path: Path) -> tuple[np.ndarray, int]:
+    import av  # PyAV: only needed for MP4 soundtracks
+
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            raise MediaError(f"{path}: has no audio track (a video-only 02- file?)")
+        stream = container.streams.audio[0]
+        rate = stream.rate
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        chunks = [
+            resampled.to_ndarray().reshape(-1)
+            for frame in container.decode(stream)
+            for resampled in resampler.resample(frame)
+        ]
+        chunks.extend(r.to_ndarray().reshape(-1) for r in resampler.resample(None))
+    return (np.concatenate(chunks) if chunks else np.zeros(0, np.float32)), rate
+
+
+def extract_mfcc(path: str | Path, settings: FeatureSettings) -> np.ndarray:
+    """MFCCs of one file, padded or cut to ``settings.max_frames``.
+
+    Returns
+    -------
+    np.ndarray, shape (n_mfcc, max_frames), float32
+    """
+    samples = load_audio_samples(path, settings.sample_rate)
+    mfcc = librosa.feature.mfcc(
+        y=samples,
+        sr=settings.sample_rate,
+        n_mfcc=settings.n_mfcc,
+        n_fft=settings.n_fft,
+        hop_length=settings.hop_length,
+    )
+    return librosa.util.fix_length(mfcc, size=settings.max_frames, axis=1).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- video
+
+
+def sample_frames(path: str | Path, n_frames: int, size: tuple[int, int]) -> np.ndarray:
+    """Decode a clip once, front to back, keeping ``n_frames`` evenly spaced frames.
+
+    Frames that are not kept are only grabbed, never converted, and the clip is never
+    seeked: seeking by index in H.264 is many times slower than reading sequentially.
+    A clip with fewer frames than asked repeats frames (evenly, in order).
+
+    Returns
+    -------
+    np.ndarray, shape (n_frames, height, width, 3), uint8 RGB
+    """
+    path = Path(path)
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise MediaError(f"{path}: cannot open video")
+    try:
+        total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        if total <= 0:
+            total = _count_frames(capture)
+        wanted = np.linspace(0, max(total - 1, 0), n_frames).round().astype(int)
+        height, width = size
+        frames: dict[int, np.ndarray] = {}
+        wanted_set = set(wanted.tolist())
+        index = 0
+        while index <= wanted[-1] and capture.grab():
+            if index in wanted_set:
+                ok, bgr = capture.retrieve()
+                if ok:
+                    resized = cv2.resize(bgr, (width, height), interpolation=cv2.INTER_AREA)
+                    frames[index] = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB)
+            index += 1
+    finally:
+        capture.release()
+    if not frames:
+        raise MediaError(f"{path}: no frame could be decoded")
+    # The container's frame count can overstate what decodes: fall back to the
+    # nearest decoded frame so a short or truncated clip still yields n_frames.
+    decoded = np.array(sorted(frames))
+    nearest = decoded[np.abs(decoded[None, :] - wanted[:, None]).argmin(axis=1)]
+    return np.stack([frames[i] for i in nearest])
+
+
+def _count_frames(capture: cv2.VideoCapture) -> int:
+    count = 0
+    while capture.grab():
+        count += 1
+    capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+    return count
+
+
+# --------------------------------------------------------------------------- caches
+
+
+def save_features(
+    path: str | Path, X: np.ndarray | Sequence[np.ndarray], y: np.ndarray, info: pd.DataFrame | None = None
+) -> Path:
+    """Save features, labels and per-sample information as an ``.npz`` file, atomically.
+
+    ``X`` may be one array or a sequence of arrays (audio and video for fusion). The file
+    holds only numeric and string arrays, so :func:`load_features` never unpickles.
+    """
+    path = Path(path)
+    arrays: dict[str, np.ndarray] = {"y": np.asarray(y)}
+    inputs = list(X) if isinstance(X, list | tuple) else [X]
+    for i, array in enumerate(inputs):
+        arrays[f"X{i}"] = np.asarray(array)
+    if info is not None:
+        for column in info.columns:
+            values = info[column].to_numpy()
+            arrays[f"info__{column}"] = values.astype(str) if values.dtype == object else values
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+    ) as tmp:
+        np.savez(tmp, **arrays)
+    os.replace(tmp.name, path)
+    return path
+
+
+def load_features(path: str | Path) -> tuple[np.ndarray | list[np.ndarray], np.ndarray, pd.DataFrame]:
+    """Load what :func:`save_features` wrote: ``(X, y, info)``; ``X`` is a list for fusion."""
+    with np.load(path, allow_pickle=False) as data:
+        inputs = [data[k] for k in sorted(k for k in data.files if k.startswith("X"))]
+        y = data["y"]
+        info = pd.DataFrame({k.removeprefix("info__"): data[k] for k in data.files if k.startswith("info__")})
+    return (inputs[0] if len(inputs) == 1 else inputs), y, info
+
+
+# --------------------------------------------------------------------------- loader
+
+
+def _default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+class RAVDESSDataLoader:
+    """Load model-ready features from an organized RAVDESS (or demo) folder.
+
+    Parameters
+    ----------
+    data_dir : path
+        The folder ``organize_data.py`` wrote (holds ``manifest.csv``).
+    settings : FeatureSettings
+        Feature settings; keyword arguments such as ``n_mfcc=40`` override single fields.
+    cache_dir : path, optional
+        Where feature caches go; default ``<data_dir>/../features``.
+    n_jobs : int, optional
+        Worker processes for extraction; default all cores.
+    progress : bool
+        Show progress bars.
+    """
+
+    def __init__(
+        self,
+        data_dir: str | Path = "data/organized",
+        settings: FeatureSettings | None = None,
+        cache_dir: str | Path | None = None,
+        n_jobs: int | None = None,
+        progress: bool = True,
+        **overrides: object,
+    ) -> None:
+        base = settings or FeatureSettings()
+        self.settings = FeatureSettings.from_dict({**base.to_dict(), **overrides}) if overrides else base
+        self.data_dir = Path(data_dir)
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else self.data_dir.parent / "features"
+        self.n_jobs = n_jobs or _default_jobs()
+        self.progress = progress
+        self._manifest: pd.DataFrame | None = None
+
+    @property
+    def manifest(self) -> pd.DataFrame:
+        """The organized files, one row each (see ``organize_data.read_manifest``)."""
+        if self._manifest is None:
+            self._manifest = read_manifest(self.data_dir)
+        return self._manifest
+
+    # -- which files
+
+    def select(self, kind: str, channel: str) -> pd.DataFrame:
+        """Rows of the manifest that feed one kind of model, one row per take.
+
+        ``audio`` takes audio-only files; ``video`` one clip per take (video-only when
+        present, else audio-video: both hold the same frames); ``fusion`` audio-video
+        clips, each with ``audio_path`` set to its audio-only twin when that exists.
+        """
+        _check_choice("kind", kind, KINDS)
+        _check_choice("channel", channel, tuple(CHANNELS.values()))
+        rows = self.manifest[self.manifest["channel"] == channel]
+        if kind == "audio":
+            chosen = rows[rows["modality"] == 3].copy()
+        elif kind == "video":
+            clips = rows[rows["modality"].isin([1, 2])]
+            chosen = clips.sort_values("modality", ascending=False).drop_duplicates("take").copy()
+        else:
+            chosen = rows[rows["modality"] == 1].copy()
+            twins = rows[rows["modality"] == 3].drop_duplicates("take").set_index("take")["path"]
+            chosen["audio_path"] = chosen["take"].map(twins).fillna(chosen["path"])
+        return chosen.sort_values("filename").reset_index(drop=True)
+
+    # -- public datasets
+
+    def load_audio_dataset(self, channel: str = "speech", return_info: bool = False):
+        """MFCC features of every audio-only file of a channel.
+
+        Returns
+        -------
+        X : np.ndarray, shape (n, n_mfcc, max_frames), float32
+        y : np.ndarray, shape (n,), int64 class index (``EMOTIONS[y]`` is the name)
+        info : pd.DataFrame, only with ``return_info``: the manifest row of each sample
+        """
+        X, y, info = self._cached("audio", channel)
+        return (X, y, info) if return_info else (X, y)
+
+    def load_video_dataset(self, channel: str = "speech", return_info: bool = False, scale: bool = True):
+        """Sampled frames of one clip per take of a channel.
+
+        Returns
+        -------
+        X : np.ndarray, shape (n, video_frames, height, width, 3)
+            float32 in [0, 1] (``scale=True``) or the cached uint8 (``scale=False``).
+        y, info : as for :meth:`load_audio_dataset`
+        """
+        X, y, info = self._cached("video", channel)
+        X = X.astype(np.float32) / 255.0 if scale else X
+        return (X, y, info) if return_info else (X, y)
+
+    def load_multimodal_dataset(self, channel: str = "speech", return_info: bool = False, scale: bool = True):
+        """Audio and video of the same takes, for the fusion model.
+
+        Each audio-video clip is paired with the audio-only file of the same take;
+        when that is absent, the clip's own soundtrack is decoded.
+
+        Returns
+        -------
+        (X_audio, X_video) : shapes (n, n_mfcc, max_frames) and (n, frames, h, w, 3)
+        y, info : as for :meth:`load_audio_dataset`
+        """
+        (X_audio, X_video), y, info = self._cached("fusion", channel)
+        X_video = X_video.astype(np.float32) / 255.0 if scale else X_video
+        return ((X_audio, X_video), y, info) if return_info else ((X_audio, X_video), y)
+
+    # -- caching
+
+    def cache_path(self, kind: str, channel: str) -> Path:
+        """Where the features of ``kind`` and ``channel`` are cached for these settings and files."""
+        rows = self.select(kind, channel)
+        relevant = self._relevant_settings(kind)
+        key_source = json.dumps(
+            {
+                "version": FEATURE_VERSION,
+                "kind": kind,
+                "settings": relevant,
+                "files": rows[["filename", "sha256"]].astype(str).values.tolist(),
+                "twins": rows["audio_path"].tolist() if "audio_path" in rows else [],
+            },
+            sort_keys=True,
+        )
+        key = hashlib.sha256(key_source.encode()).hexdigest()[:16]
+        return self.cache_dir / f"{kind}_{channel}_{key}.npz"
+
+    def _relevant_settings(self, kind: str) -> dict[str, object]:
+        settings = self.settings.to_dict()
+        audio_keys = ("sample_rate", "n_mfcc", "max_frames", "n_fft", "hop_length")
+        video_keys = ("video_frames", "video_size")
+        keys = {"audio": audio_keys, "video": video_keys, "fusion": audio_keys + video_keys}[kind]
+        return {k: settings[k] for k in keys}
+
+    def _cached(self, kind: str, channel: str):
+        path = self.cache_path(kind, channel)
+        if path.exists():
+            return load_features(path)
+        rows = self.select(kind, channel)
+        if rows.empty:
+            raise ValueError(
+                f"no {kind} files for channel {channel!r} in {self.data_dir / 'manifest.csv'}; "
+                "run organize_data.py on the archives that hold them"
+            )
+        X, rows = self._extract(kind, rows)
+        y = rows["emotion_code"].to_numpy(dtype=np.int64) - 1
+        save_features(path, X, y, rows)
+        return X, y, rows
+
+    def _extract(self, kind: str, rows: pd.DataFrame) -> tuple[np.ndarray | list[np.ndarray], pd.DataFrame]:
+        """Features of ``rows``; a file that fails to decode is reported and its row dropped."""
+        channel = rows["channel"].iat[0]
+        paths = [self.data_dir / p for p in rows["path"]]
+        if kind == "audio":
+            X, ok = self._parallel(extract_mfcc_job, paths, f"MFCC {channel}")
+            return X, rows[ok].reset_index(drop=True)
+        if kind == "video":
+            X, ok = self._parallel(sample_frames_job, paths, f"frames {channel}")
+            return X, rows[ok].reset_index(drop=True)
+        audio_paths = [self.data_dir / p for p in rows["audio_path"]]
+        X_audio, audio_ok = self._parallel(extract_mfcc_job, audio_paths, f"MFCC fusion {channel}")
+        X_video, video_ok = self._parallel(sample_frames_job, paths, f"frames fusion {channel}")
+        # Keep only takes where both sides decoded, aligned row for row.
+        both = audio_ok & video_ok
+        return [X_audio[both[audio_ok]], X_video[both[video_ok]]], rows[both].reset_index(drop=True)
+
+    def _parallel(
+        self, job: Callable[[Path, FeatureSettings], np.ndarray], paths: list[Path], what: str
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Run ``job`` over ``paths`` on all workers; returns the stacked results and a mask of successes."""
+        runner = joblib.Parallel(n_jobs=self.n_jobs, return_as="generator")
+        results = runner(joblib.delayed(_guarded)(job, p, self.settings) for p in paths)
+        outputs = list(tqdm(results, total=len(paths), desc=what, unit="file", disable=not self.progress))
+        ok = np.array([not isinstance(o, str) for o in outputs], dtype=bool)
+        for message in (o for o in outputs if isinstance(o, str)):
+            print(f"skipped: {message}", file=sys.stderr)
+        if not ok.any():
+            raise MediaError(f"none of the {len(paths)} files for {what} could be decoded")
+        return np.stack([o for o in outputs if not isinstance(o, str)]), ok
+
+
+def _guarded(job: Callable[[Path, FeatureSettings], np.ndarray], path: Path, settings: FeatureSettings):
+    """Run one extraction; a decoding failure comes back as its message instead of ending the run."""
+    try:
+        return job(path, settings)
+    except MediaError as error:
+        return str(error)
+
+
+def extract_mfcc_job(path: Path, settings: FeatureSettings) -> np.ndarray:
+    """Picklable worker: :func:`extract_mfcc` of one file."""
+    return extract_mfcc(path, settings)
+
+
+def sample_frames_job(path: Path, settings: FeatureSettings) -> np.ndarray:
+    """Picklable worker: :func:`sample_frames` of one file with the settings' frame count and size."""
+    return sample_frames(path, settings.video_frames, settings.video_size)
+
+
+def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def add_feature_arguments(parser: argparse.ArgumentParser) -> None:
+    """The feature options shared by ``data_loader.py`` and ``train_models.py``."""
+    defaults = FeatureSettings()
+    group = parser.add_argument_group("features")
+    group.add_argument(
+        "--sample-rate", type=int, default=defaults.sample_rate, help="audio rate in Hz (default %(default)s)"
+    )
+    group.add_argument(
+        "--n-mfcc", type=int, default=defaults.n_mfcc, help="MFCC coefficients (default %(default)s)"
+    )
+    group.add_argument(
+        "--max-frames",
+        type=int,
+        default=defaults.max_frames,
+        help="MFCC frames per clip, padded or cut (default %(default)s)",
+    )
+    group.add_argument(
+        "--video-frames",
+        type=int,
+        default=defaults.video_frames,
+        help="frames sampled per clip (default %(default)s)",
+    )
+    group.add_argument(
+        "--video-size",
+        type=int,
+        default=defaults.video_size[0],
+        help="frames are resized to SIZE x SIZE pixels (default %(default)s)",
+    )
+    group.add_argument(
+        "--cache-dir", type=Path, default=None, help="feature cache folder (default: DATA_DIR/../features)"
+    )
+    group.add_argument(
+        "--jobs", type=int, default=None, help="worker processes for extraction (default: all cores)"
+    )
+
+
+def settings_from_args(args: argparse.Namespace) -> FeatureSettings:
+    return FeatureSettings(
+        sample_rate=args.sample_rate,
+        n_mfcc=args.n_mfcc,
+        max_frames=args.max_frames,
+        video_frames=args.video_frames,
+        video_size=(args.video_size, args.video_size),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Extract and cache model features (MFCCs, video frames) from an organized RAVDESS folder.",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("data/organized"),
+        help="folder with manifest.csv (default %(default)s)",
+    )
+    parser.add_argument(
+        "--kinds",
+        default="audio,video,fusion",
+        help="comma-separated: audio, video, fusion (default %(default)s)",
+    )
+    parser.add_argument(
+        "--channels", default="speech,song", help="comma-separated: speech, song (default %(default)s)"
+    )
+    add_feature_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        loader = RAVDESSDataLoader(
+            args.data_dir, settings_from_args(args), cache_dir=args.cache_dir, n_jobs=args.jobs
+        )
+        for kind in args.kinds.split(","):
+            for channel in args.channels.split(","):
+                rows = loader.select(kind, channel)
+                if rows.empty:
+                    print(f"{kind:6s} {channel:6s}: no files, skipped")
+                    continue
+                _, y, _ = loader._cached(kind, channel)
+                counts = np.bincount(y, minlength=len(EMOTIONS))
+                print(
+                    f"{kind:6s} {channel:6s}: {len(y)} samples -> {loader.cache_path(kind, channel)}  per emotion {counts.tolist()}"
+                )
+    except (FileNotFoundError, ValueError, MediaError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

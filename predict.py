@@ -1,0 +1,134 @@
+"""Predict the emotion of audio or video files with a model that train_models.py saved.
+
+    python predict.py models/audio_emotion_speech.h5 clip.wav other_clips/
+    python predict.py models/fusion_emotion_speech.keras 01-01-03-01-01-01-01.mp4 --format json
+
+Features are computed with exactly the settings stored beside the model
+(``<model>.json``), so a prediction sees what training saw. Audio models take WAV,
+FLAC, or the soundtrack of an MP4; video models take MP4; the fusion model takes an
+audio-video MP4 and uses the audio-only twin beside it (same name with ``03-``) when
+there is one, else the clip's own soundtrack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import numpy as np
+import pandas as pd
+
+from data_loader import FeatureSettings, MediaError, extract_mfcc, sample_frames
+from emotion_models import EmotionModel
+from ravdess import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, InvalidRavdessName, parse_name
+
+INPUT_EXTENSIONS = {
+    "audio": AUDIO_EXTENSIONS + VIDEO_EXTENSIONS,
+    "video": VIDEO_EXTENSIONS,
+    "fusion": VIDEO_EXTENSIONS,
+}
+
+
+def expand_paths(paths: list[Path], extensions: tuple[str, ...]) -> list[Path]:
+    """Files as given, and every file with a matching extension inside given folders (sorted)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in extensions and p.is_file()))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"{path}: no such file or folder")
+    return files
+
+
+def audio_twin(video_path: Path) -> Path:
+    """The audio-only RAVDESS twin of an audio-video clip when it lies beside it, else the clip itself."""
+    try:
+        name = parse_name(video_path)
+    except InvalidRavdessName:
+        return video_path
+    for extension in AUDIO_EXTENSIONS:
+        twin = video_path.with_name(name.with_modality(3).filename(extension))
+        if twin.exists():
+            return twin
+    return video_path
+
+
+def features_for(path: Path, kind: str, settings: FeatureSettings):
+    """Model input for one file: a batch of one, shaped as in training."""
+    if kind == "audio":
+        return extract_mfcc(path, settings)[None]
+    frames = sample_frames(path, settings.video_frames, settings.video_size)[None].astype(np.float32) / 255.0
+    if kind == "video":
+        return frames
+    return [extract_mfcc(audio_twin(path), settings)[None], frames]
+
+
+def predict_files(model: EmotionModel, paths: list[Path]) -> tuple[pd.DataFrame, list[str]]:
+    """One row per file that could be read: path, predicted emotion, one probability per emotion.
+
+    Files that cannot be decoded are returned as messages instead of ending the run.
+    """
+    settings = FeatureSettings.from_dict(model.metadata["features"])
+    kind = model.metadata["kind"]
+    emotions = model.metadata["emotions"]
+    rows, problems = [], []
+    for path in paths:
+        try:
+            probabilities = model.predict(features_for(path, kind, settings))[0]
+        except MediaError as error:
+            problems.append(str(error))
+            continue
+        rows.append(
+            {
+                "path": str(path),
+                "predicted": emotions[int(probabilities.argmax())],
+                **{e: float(p) for e, p in zip(emotions, probabilities, strict=True)},
+            }
+        )
+    return pd.DataFrame(rows, columns=["path", "predicted", *emotions]), problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 2)[2])
+    parser.add_argument("model", type=Path, help="a .h5 or .keras file written by train_models.py")
+    parser.add_argument("paths", type=Path, nargs="+", help="files, or folders searched recursively")
+    parser.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="output format (default %(default)s)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        model = EmotionModel.load(args.model)
+        paths = expand_paths(args.paths, INPUT_EXTENSIONS[model.metadata["kind"]])
+    except (FileNotFoundError, ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not paths:
+        print(
+            f"error: no {'/'.join(INPUT_EXTENSIONS[model.metadata['kind']])} files in the given folders",
+            file=sys.stderr,
+        )
+        return 2
+    table, problems = predict_files(model, paths)
+    for problem in problems:
+        print(f"skipped: {problem}", file=sys.stderr)
+    if args.format == "csv":
+        table.to_csv(sys.stdout, index=False, float_format="%.4f")
+    elif args.format == "json":
+        print(json.dumps(table.to_dict(orient="records"), indent=2))
+    else:
+        print(table.to_string(index=False, float_format=lambda p: f"{p:.3f}"))
+    return 1 if problems and table.empty else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

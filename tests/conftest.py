@@ -1,0 +1,29 @@
+"""Shared fixtures: the real data beside the project, skipped with a reason when absent."""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+RAVDESS_AUDIO = SHARED / "ravdess"
+RAVDESS_VIDEO = SHARED / "ravdess_video"
+
+
+@pytest.fixture(scope="session")
+def ravdess_audio() -> Path:
+    """../shared/ravdess: real RAVDESS audio (FLAC) of actors 01-20."""
+    if not (RAVDESS_AUDIO / "Actor_01").is_dir():
+        pytest.skip(f"real RAVDESS audio not found at {RAVDESS_AUDIO} (../shared is absent on a fresh clone)")
+    return RAVDESS_AUDIO
+
+
+@pytest.fixture(scope="session")
+def ravdess_video() -> Path:
+    """../shared/ravdess_video: six original RAVDESS MP4 clips of actor 01."""
+    if not (RAVDESS_VIDEO / "Actor_01").is_dir():
+        pytest.skip(f"real RAVDESS video not found at {RAVDESS_VIDEO} (../shared is absent on a fresh clone)")
+    return RAVDESS_VIDEO

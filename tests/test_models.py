@@ -1,0 +1,92 @@
+"""Each model builds, trains a few steps on small inputs, saves to .h5 and .keras, and reloads unchanged."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emotion_models import (
+    AudioEmotionCNNLSTM,
+    EmotionModel,
+    MultimodalEmotionFusion,
+    VideoEmotion3DCNNLSTM,
+)
+
+RNG = np.random.default_rng(0)
+AUDIO = (RNG.normal(size=(24, 13, 216)) * 40).astype(np.float32)
+VIDEO = RNG.random((24, 6, 32, 32, 3)).astype(np.float32)
+LABELS = np.arange(24) % 8
+
+CASES = [
+    (AudioEmotionCNNLSTM, AUDIO, (13, 216)),
+    (VideoEmotion3DCNNLSTM, VIDEO, (6, 32, 32, 3)),
+    (MultimodalEmotionFusion, [AUDIO, VIDEO], ((13, 216), (6, 32, 32, 3))),
+]
+
+
+@pytest.mark.parametrize(("model_class", "X", "shape"), CASES, ids=lambda c: getattr(c, "__name__", None))
+def test_train_save_reload_predict(model_class, X, shape, tmp_path: Path) -> None:
+    model = model_class(num_emotions=8)
+    model.build_model(shape)
+    history = model.train(X, LABELS, X, LABELS, epochs=2, batch_size=8, verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert np.isfinite(history.history["val_loss"]).all()
+    probabilities = model.predict(X)
+    assert probabilities.shape == (24, 8)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)
+    metrics = model.evaluate(X, LABELS)
+    assert set(metrics) >= {"loss", "accuracy"}
+
+    for suffix in (".h5", ".keras"):
+        path = model.save(tmp_path / f"model{suffix}", metadata={"channel": "speech"})
+        assert path.exists() and path.with_suffix(".json").exists()
+        reloaded = EmotionModel.load(path)
+        assert type(reloaded) is model_class
+        assert reloaded.metadata["channel"] == "speech"
+        np.testing.assert_allclose(reloaded.predict(X), probabilities, atol=1e-5)
+        # Reloaded models train again (an .h5 loaded compiled would not, on any backend).
+        reloaded.train(X, LABELS, epochs=1, batch_size=8, verbose=0)
+    assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_audio_model_learns_a_separable_task() -> None:
+    # Two classes told apart by the level of MFCC 1: a model that cannot fit this is broken.
+    X = RNG.normal(size=(64, 13, 216)).astype(np.float32)
+    y = np.arange(64) % 2
+    X[y == 1, 1, :] += 3.0
+    model = AudioEmotionCNNLSTM(num_emotions=2)
+    model.train(X, y, epochs=8, batch_size=16, verbose=0)
+    assert model.evaluate(X, y)["accuracy"] > 0.9
+
+
+def test_one_hot_labels_are_accepted() -> None:
+    model = AudioEmotionCNNLSTM()
+    model.train(AUDIO[:8], np.eye(8)[LABELS[:8]], epochs=1, batch_size=8, verbose=0)
+    assert model.predict_classes(AUDIO[:8]).shape == (8,)
+
+
+def test_wrong_shapes_are_refused() -> None:
+    with pytest.raises(ValueError, match="n_mfcc, frames"):
+        AudioEmotionCNNLSTM().build_model((13, 216, 1))
+    with pytest.raises(ValueError, match="frames, height, width, 3"):
+        VideoEmotion3DCNNLSTM().build_model((6, 32, 32))
+    with pytest.raises(ValueError, match="num_emotions"):
+        AudioEmotionCNNLSTM(num_emotions=1)
+
+
+def test_loading_checks_the_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        EmotionModel.load(tmp_path / "missing.h5")
+    model = AudioEmotionCNNLSTM()
+    model.build_model((13, 216))
+    path = model.save(tmp_path / "audio.h5")
+    with pytest.raises(ValueError, match="not a VideoEmotion3DCNNLSTM"):
+        VideoEmotion3DCNNLSTM.load(path)
+    path.with_suffix(".json").write_text('{"model_class": "Evil"}')
+    with pytest.raises(ValueError, match="not a model of this project"):
+        EmotionModel.load(path)
+    path.with_suffix(".json").unlink()
+    with pytest.raises(ValueError, match=r"train_models\.py"):
+        EmotionModel.load(path)
+    with pytest.raises(ValueError, match=r"\.h5 or \.keras"):
+        model.save(tmp_path / "audio.pkl")

@@ -1,0 +1,480 @@
+"""Train the emotion models on an organized RAVDESS (or demo) folder, evaluated by actor.
+
+Every split is actor-independent: the test actors (``--test-actors``) and the
+validation actors (drawn from the rest, for early stopping) never appear in the
+training data, and since a take belongs to one actor, no recording is in two splits.
+
+For each model it writes ``models/<name>.h5`` and ``.keras`` (with ``<name>.json``: the
+feature settings and everything ``predict.py`` needs), ``plots/<name>_history.png`` and
+``plots/<name>_confusion.png``, and in ``reports/`` the metrics, the classification
+report and the exact configuration, actors and package versions of the run.
+
+    python train_models.py --data-dir data/organized --models audio-speech --epochs 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from importlib import metadata as package_metadata
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras
+import matplotlib
+
+matplotlib.use("Agg")  # files only: training often runs without a display
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from sklearn.metrics import (
+    ConfusionMatrixDisplay,
+    accuracy_score,
+    balanced_accuracy_score,
+    classification_report,
+    f1_score,
+)
+from sklearn.model_selection import GroupShuffleSplit
+
+from data_loader import MediaError, RAVDESSDataLoader, add_feature_arguments, settings_from_args
+from emotion_models import (
+    AudioEmotionCNNLSTM,
+    EmotionModel,
+    MultimodalEmotionFusion,
+    VideoEmotion3DCNNLSTM,
+)
+from ravdess import EMOTIONS, parse_actor_list
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One trainable model: what it reads, how it is built, and the seed's defaults."""
+
+    name: str
+    kind: str
+    channel: str
+    model_class: type[EmotionModel]
+    batch_size: int
+    epochs: int
+
+    @property
+    def file_stem(self) -> str:
+        return f"{self.kind}_emotion_{self.channel}"
+
+
+MODEL_SPECS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec("audio-speech", "audio", "speech", AudioEmotionCNNLSTM, batch_size=16, epochs=50),
+        ModelSpec("audio-song", "audio", "song", AudioEmotionCNNLSTM, batch_size=16, epochs=50),
+        ModelSpec("video-speech", "video", "speech", VideoEmotion3DCNNLSTM, batch_size=8, epochs=30),
+        ModelSpec("video-song", "video", "song", VideoEmotion3DCNNLSTM, batch_size=8, epochs=30),
+        ModelSpec("fusion-speech", "fusion", "speech", MultimodalEmotionFusion, batch_size=8, epochs=30),
+    )
+}
+
+PACKAGES = (
+    "keras",
+    "tensorflow",
+    "jax",
+    "torch",
+    "numpy",
+    "librosa",
+    "opencv-python-headless",
+    "scikit-learn",
+)
+
+
+# --------------------------------------------------------------------------- splits
+
+
+@dataclass
+class ActorSplit:
+    """Row indices of the training, validation and test samples, and the actors of each."""
+
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+    train_actors: list[int]
+    val_actors: list[int]
+    test_actors: list[int]
+
+
+def actor_split(
+    actors: np.ndarray,
+    test_actors: list[int],
+    val_actors: list[int] | None = None,
+    val_fraction: float = 0.15,
+    seed: int = 0,
+) -> ActorSplit:
+    """Split samples by actor into train / validation / test.
+
+    Parameters
+    ----------
+    actors : array, shape (n,)
+        The actor of each sample.
+    test_actors : list of int
+        Held out for testing; empty for no test set (a final model on every actor).
+    val_actors : list of int, optional
+        Validation actors; by default a ``val_fraction`` of the remaining actors,
+        drawn with scikit-learn's ``GroupShuffleSplit`` (at least one actor).
+
+    Raises
+    ------
+    ValueError
+        When a named actor has no samples, or too few actors remain to train on.
+    """
+    actors = np.asarray(actors)
+    present = sorted(set(actors.tolist()))
+    missing = sorted(set(test_actors) - set(present))
+    if missing:
+        raise ValueError(
+            f"test actors {missing} have no samples here; actors present: {_ranges(present)} "
+            "(choose --test-actors among them, or 'none')"
+        )
+    is_test = np.isin(actors, test_actors)
+    pool = np.flatnonzero(~is_test)
+    pool_actors = sorted(set(actors[pool].tolist()))
+    if len(pool_actors) < 2:
+        raise ValueError(f"only actors {pool_actors} remain for training and validation: need at least 2")
+    if val_actors is None:
+        splitter = GroupShuffleSplit(n_splits=1, test_size=val_fraction, random_state=seed)
+        _, val_rows = next(splitter.split(pool, groups=actors[pool]))
+        val_actors = sorted(set(actors[pool[val_rows]].tolist()))
+    else:
+        overlap = sorted(set(val_actors) & set(test_actors))
+        if overlap:
+            raise ValueError(f"actors {overlap} are both validation and test actors")
+        unknown = sorted(set(val_actors) - set(pool_actors))
+        if unknown:
+            raise ValueError(f"validation actors {unknown} have no samples outside the test set")
+    is_val = np.isin(actors, val_actors)
+    train = np.flatnonzero(~is_test & ~is_val)
+    if train.size == 0:
+        raise ValueError("no training samples remain after taking out validation and test actors")
+    return ActorSplit(
+        train=train,
+        val=np.flatnonzero(is_val),
+        test=np.flatnonzero(is_test),
+        train_actors=sorted(set(actors[train].tolist())),
+        val_actors=sorted(val_actors),
+        test_actors=sorted(test_actors),
+    )
+
+
+def _ranges(numbers: list[int]) -> str:
+    """``[1, 2, 3, 7]`` → ``'1-3,7'``: the form ``--test-actors`` accepts."""
+    parts: list[str] = []
+    for n in numbers:
+        if parts and int(parts[-1].split("-")[-1]) == n - 1:
+            parts[-1] = f"{parts[-1].split('-')[0]}-{n}"
+        else:
+            parts.append(str(n))
+    return ",".join(parts)
+
+
+# --------------------------------------------------------------------------- metrics and plots
+
+
+def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """Accuracy, unweighted average recall (balanced accuracy) and macro F1."""
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "uar": float(balanced_accuracy_score(y_true, y_pred)),
+        "macro_f1": float(f1_score(y_true, y_pred, average="macro")),
+    }
+
+
+def plot_history(history: dict[str, list[float]], title: str, path: Path) -> Path:
+    """Training and validation accuracy and loss per epoch, side by side."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, metric in zip(axes, ("accuracy", "loss"), strict=True):
+        epochs = np.arange(1, len(history[metric]) + 1)
+        ax.plot(epochs, history[metric], label="training")
+        if f"val_{metric}" in history:
+            ax.plot(epochs, history[f"val_{metric}"], label="validation")
+        ax.set(xlabel="epoch", ylabel=metric, title=f"{title}: {metric}")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def plot_confusion(y_true: np.ndarray, y_pred: np.ndarray, title: str, path: Path) -> Path:
+    """Row-normalised confusion matrix over the emotions present in ``y_true``."""
+    labels = sorted(set(y_true.tolist()))
+    fig, ax = plt.subplots(figsize=(7, 6))
+    ConfusionMatrixDisplay.from_predictions(
+        y_true,
+        y_pred,
+        labels=labels,
+        display_labels=[EMOTIONS[i] for i in labels],
+        normalize="true",
+        values_format=".2f",
+        cmap="Blues",
+        ax=ax,
+        colorbar=False,
+        xticks_rotation=45,
+    )
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = package_metadata.version(name)
+        except package_metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+# --------------------------------------------------------------------------- training one model
+
+
+def load_dataset(loader: RAVDESSDataLoader, spec: ModelSpec):
+    """``(X, y, info)`` for a model; X is ``[audio, video]`` for fusion."""
+    if spec.kind == "audio":
+        return loader.load_audio_dataset(spec.channel, return_info=True)
+    if spec.kind == "video":
+        return loader.load_video_dataset(spec.channel, return_info=True)
+    return loader.load_multimodal_dataset(spec.channel, return_info=True)
+
+
+def take_rows(X, rows: np.ndarray):
+    return [x[rows] for x in X] if isinstance(X, list | tuple) else X[rows]
+
+
+def train_one(spec: ModelSpec, loader: RAVDESSDataLoader, args: argparse.Namespace) -> dict[str, object]:
+    """Train, evaluate, plot and save one model; returns its summary row."""
+    started = time.time()
+    X, y, info = load_dataset(loader, spec)
+    split = actor_split(info["actor"].to_numpy(), args.test_actor_list, args.val_actor_list, seed=args.seed)
+    epochs = args.epochs or spec.epochs
+    batch_size = args.batch_size or spec.batch_size
+    config = {
+        "model": spec.name,
+        "model_class": spec.model_class.__name__,
+        "kind": spec.kind,
+        "channel": spec.channel,
+        "data_dir": str(args.data_dir),
+        "features": loader.settings.to_dict(),
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": args.learning_rate,
+        "dropout": args.dropout,
+        "patience": args.patience,
+        "seed": args.seed,
+        "train_actors": split.train_actors,
+        "val_actors": split.val_actors,
+        "test_actors": split.test_actors,
+        "samples": {"train": len(split.train), "val": len(split.val), "test": len(split.test)},
+    }
+    print(
+        f"\n== {spec.name}: {len(split.train)} train / {len(split.val)} val / {len(split.test)} test samples; "
+        f"actors train {_ranges(split.train_actors)}, val {_ranges(split.val_actors)}, "
+        f"test {_ranges(split.test_actors) or 'none'}"
+    )
+
+    keras.utils.set_random_seed(args.seed)
+    model = spec.model_class(
+        num_emotions=len(EMOTIONS), learning_rate=args.learning_rate, dropout=args.dropout
+    )
+    shapes = tuple(x.shape[1:] for x in X) if isinstance(X, list | tuple) else X.shape[1:]
+    model.build_model(shapes)
+
+    args.reports_dir.mkdir(parents=True, exist_ok=True)
+    args.models_dir.mkdir(parents=True, exist_ok=True)
+    args.plots_dir.mkdir(parents=True, exist_ok=True)
+    # A backup folder per configuration: an interrupted run resumes from its last epoch,
+    # and a run with other settings never restores weights that do not fit.
+    config_key = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(args.models_dir / ".backup" / f"{spec.file_stem}_{config_key}")),
+        keras.callbacks.CSVLogger(str(args.reports_dir / f"{spec.file_stem}_history.csv")),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+    history = model.train(
+        take_rows(X, split.train),
+        y[split.train],
+        take_rows(X, split.val),
+        y[split.val],
+        epochs=epochs,
+        batch_size=batch_size,
+        patience=args.patience,
+        callbacks=callbacks,
+        verbose=args.verbose,
+    )
+
+    # Report on the test actors; with --test-actors none, on the validation actors, and say so.
+    evaluated_on = "test" if len(split.test) else "validation"
+    rows = split.test if len(split.test) else split.val
+    y_true = y[rows]
+    y_pred = model.predict_classes(take_rows(X, rows))
+    metrics = classification_metrics(y_true, y_pred)
+    title = (
+        f"{spec.name} ({evaluated_on} actors {_ranges(sorted(set(info['actor'].to_numpy()[rows].tolist())))})"
+    )
+
+    metadata = {
+        **config,
+        "evaluated_on": evaluated_on,
+        "metrics": metrics,
+        "epochs_run": len(history.history["loss"]),
+    }
+    saved = [
+        model.save(args.models_dir / f"{spec.file_stem}{suffix}", metadata=metadata)
+        for suffix in (".h5", ".keras")
+    ]
+    plots = [
+        plot_history(history.history, spec.name, args.plots_dir / f"{spec.file_stem}_history.png"),
+        plot_confusion(y_true, y_pred, title, args.plots_dir / f"{spec.file_stem}_confusion.png"),
+    ]
+    present = sorted(set(y_true.tolist()))
+    report_text = classification_report(
+        y_true, y_pred, labels=present, target_names=[EMOTIONS[i] for i in present], zero_division=0
+    )
+    (args.reports_dir / f"{spec.file_stem}_classification_report.txt").write_text(f"{title}\n\n{report_text}")
+    run_record = {**metadata, "versions": package_versions(), "seconds": round(time.time() - started, 1)}
+    (args.reports_dir / f"{spec.file_stem}_run.json").write_text(json.dumps(run_record, indent=2) + "\n")
+
+    print(report_text)
+    print(f"saved {', '.join(str(p) for p in saved + plots)}")
+    return {
+        "model": spec.name,
+        "evaluated_on": evaluated_on,
+        "actors": _ranges(sorted(set(info["actor"].to_numpy()[rows].tolist()))),
+        "samples": len(rows),
+        **{k: round(v, 4) for k, v in metrics.items()},
+        "epochs_run": metadata["epochs_run"],
+        "seconds": run_record["seconds"],
+    }
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=(
+            "Models: "
+            + ", ".join(f"{s.name} (batch {s.batch_size}, {s.epochs} epochs)" for s in MODEL_SPECS.values())
+            + ". Every split is by actor; a random split is deliberately not offered."
+        ),
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("data/organized"),
+        help="folder with manifest.csv (default %(default)s)",
+    )
+    parser.add_argument(
+        "--models", default=",".join(MODEL_SPECS), help="comma-separated models to train (default: all five)"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="epochs for every model (default: 50 audio, 30 video/fusion)"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="batch size (default: 16 audio, 8 video/fusion)"
+    )
+    parser.add_argument(
+        "--learning-rate", type=float, default=1e-3, help="Adam learning rate (default %(default)s)"
+    )
+    parser.add_argument(
+        "--dropout", type=float, default=0.5, help="dropout before the classifier (default %(default)s)"
+    )
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=10,
+        help="early-stopping patience in epochs on validation loss (default %(default)s)",
+    )
+    parser.add_argument(
+        "--test-actors",
+        default="21-24",
+        help="actors held out for testing, e.g. 21-24 or 1,5,9; 'none' trains a final model on every actor "
+        "(metrics are then on the validation actors) (default %(default)s)",
+    )
+    parser.add_argument(
+        "--val-actors",
+        default="auto",
+        help="validation actors for early stopping; 'auto' draws 15%% of the training actors (default %(default)s)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=42, help="random seed for splits and weights (default %(default)s)"
+    )
+    parser.add_argument("--models-dir", type=Path, default=Path("models"), help="default %(default)s")
+    parser.add_argument("--plots-dir", type=Path, default=Path("plots"), help="default %(default)s")
+    parser.add_argument("--reports-dir", type=Path, default=Path("reports"), help="default %(default)s")
+    parser.add_argument(
+        "--verbose", type=int, default=2, choices=(0, 1, 2), help="Keras fit verbosity (default %(default)s)"
+    )
+    add_feature_arguments(parser)
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.test_actor_list = parse_actor_list(args.test_actors)
+        args.val_actor_list = None if args.val_actors == "auto" else parse_actor_list(args.val_actors)
+        args.settings = settings_from_args(args)
+    except ValueError as error:
+        parser.error(str(error))
+    names = [n.strip() for n in args.models.split(",") if n.strip()]
+    unknown = [n for n in names if n not in MODEL_SPECS]
+    if unknown or not names:
+        parser.error(f"unknown model(s) {unknown}; choose from {', '.join(MODEL_SPECS)}")
+    args.specs = [MODEL_SPECS[n] for n in names]
+    return args
+
+
+def write_summary(rows: list[dict[str, object]], reports_dir: Path) -> pd.DataFrame:
+    """Merge this run's rows into ``reports/summary.csv`` and ``summary.md`` (one row per model)."""
+    summary_path = reports_dir / "summary.csv"
+    table = pd.DataFrame(rows)
+    if summary_path.exists():
+        previous = pd.read_csv(summary_path, dtype={"actors": str})
+        table = pd.concat([previous[~previous["model"].isin(table["model"])], table], ignore_index=True)
+    table = table.sort_values("model").reset_index(drop=True)
+    table.to_csv(summary_path, index=False)
+    (reports_dir / "summary.md").write_text(table.to_markdown(index=False) + "\n")
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    loader = RAVDESSDataLoader(args.data_dir, args.settings, cache_dir=args.cache_dir, n_jobs=args.jobs)
+    print(f"Keras {keras.__version__} on {keras.backend.backend()}; data {args.data_dir}")
+    rows = []
+    try:
+        for spec in args.specs:
+            rows.append(train_one(spec, loader, args))
+    except (FileNotFoundError, ValueError, MediaError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    finally:
+        if rows:
+            table = write_summary(rows, args.reports_dir)
+            print("\n" + table.to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
