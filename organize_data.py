@@ -18,7 +18,12 @@ which keeps ``take`` as a string with its leading zeros.
 Usage::
 
     python organize_data.py [--source data/] [--dest data/organized] [--strict]
+    python organize_data.py --download      # first fetch the audio archives from Zenodo
+    python organize_data.py --download --what video --actors 1-4 [--zenodo-url MIRROR]
     python organize_data.py --demo          # synthetic demo data, not RAVDESS
+
+``--download`` fetches, resumes and MD5-checks the official archives into the
+source folder (see download.py); archives already there are verified, not fetched.
 """
 
 from __future__ import annotations
@@ -494,7 +499,10 @@ def _parser() -> argparse.ArgumentParser:
             "Sort RAVDESS into DEST/{audio,video}/{speech,song}/<emotion>/<file> and write DEST/"
             f"{MANIFEST_NAME}. Skipped files are reported; archives and source files are never changed."
         ),
-        epilog="Exit status: 0 when finished, 2 on a fatal error (or, with --strict, on a skipped file).",
+        epilog=(
+            "Exit status: 0 when finished, 2 on a fatal error, on an archive that --download could not "
+            "fetch and verify, or, with --strict, on a skipped file."
+        ),
     )
     parser.add_argument(
         "--source",
@@ -531,6 +539,49 @@ def _parser() -> argparse.ArgumentParser:
         help="with --demo: actors to generate, e.g. 1-4 or 1,3,5 (default: 1-24)",
     )
     parser.add_argument(
+        "--download",
+        action="store_true",
+        help=(
+            "first download the official RAVDESS archives from Zenodo into the source folder (created if "
+            "missing), resuming partial files and checking each MD5 against the record; archives already "
+            "there and valid are skipped, ones that fail the check go to rejected/ and are not used; "
+            "then organize as usual (default: off)"
+        ),
+    )
+    parser.add_argument(
+        "--what",
+        choices=("audio", "video", "all"),
+        default="audio",
+        help=(
+            "with --download: audio = Audio_Speech_Actors_01-24.zip and Audio_Song_Actors_01-24.zip, "
+            "video = Video_Speech_Actor_NN.zip and Video_Song_Actor_NN.zip of --actors (much larger), "
+            "all = both (default: audio)"
+        ),
+    )
+    parser.add_argument(
+        "--actors",
+        type=_actor_list,
+        default="1-24",
+        help=(
+            "with --download: actors whose video archives to fetch, e.g. 1-4 or 1,3,5 (default: 1-24); "
+            "the audio archives hold all 24 actors and cannot be split"
+        ),
+    )
+    parser.add_argument(
+        "--zenodo-url",
+        default=None,
+        help=(
+            "with --download: Zenodo or a mirror serving the same records API "
+            "(default: $RAVDESS_ZENODO_URL, else https://zenodo.org)"
+        ),
+    )
+    parser.add_argument(
+        "--record",
+        type=int,
+        default=None,
+        help="with --download: Zenodo record id (default: 1188976, the official RAVDESS record)",
+    )
+    parser.add_argument(
         "--strict",
         action="store_true",
         help=(
@@ -543,10 +594,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point; returns the exit status (0 done, 2 fatal or --strict)."""
-    args = _parser().parse_args(argv)
+    """Command-line entry point; returns the exit status (0 done, 2 fatal, failed download or --strict)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.demo and args.download:
+        parser.error("--demo makes synthetic data and --download fetches RAVDESS: use one of them")
     source = args.source or (DEFAULT_DEMO_SOURCE if args.demo else DEFAULT_SOURCE)
     args.dest = args.dest or (DEFAULT_DEMO_DEST if args.demo else DEFAULT_DEST)
+    download_failed: list[tuple[str, str]] = []
     how_to_fill = (
         "Put the official RAVDESS archives (Audio_Speech_Actors_01-24.zip, Audio_Song_Actors_01-24.zip, "
         "Video_Speech_Actor_NN.zip, Video_Song_Actor_NN.zip) or extracted Actor_NN folders there, "
@@ -559,6 +614,17 @@ def main(argv: list[str] | None = None) -> int:
             f"Generating SYNTHETIC demo data in {source}: it is not RAVDESS, and results on it mean nothing."
         )
         demo_data.write_demo_dataset(source, actors=args.demo_actors)
+    elif args.download:
+        import download
+
+        source.mkdir(parents=True, exist_ok=True)
+        try:
+            download_failed = download.download_ravdess(
+                source, args.what, args.actors, base_url=args.zenodo_url, record_id=args.record
+            ).failed
+        except download.DownloadError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     elif not source.is_dir():
         print(f"error: source folder {str(source)!r} does not exist. {how_to_fill}", file=sys.stderr)
         return 2
@@ -578,6 +644,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(report.skipped)} skipped; manifest: {args.dest / MANIFEST_NAME}"
     )
     _print_skipped(report.skipped)
+    if download_failed:
+        # Organized what there is, but the data set is incomplete: the caller must know.
+        print(f"--download: {len(download_failed)} archives failed (see above); run again to retry", file=sys.stderr)
+        return 2
     if args.strict and real_skips:
         print(f"--strict: {len(real_skips)} files were skipped", file=sys.stderr)
         return 2
