@@ -121,7 +121,7 @@ class DownloadReport:
 
 
 def _size_text(n: int) -> str:
-    return tqdm.format_sizeof(n, suffix="B", divisor=1024)
+    return tqdm.format_sizeof(n, suffix="B")
 
 
 def _open(url: str, timeout: float, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
@@ -352,7 +352,9 @@ def _fetch_once(archive: ArchiveInfo, part: Path, bar: tqdm, timeout: float) -> 
             match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
             if not match or int(match.group(1)) != offset:
                 part.unlink(missing_ok=True)
-                raise _Transient(f"asked to resume at byte {offset}, got {response.headers.get('Content-Range')}")
+                raise _Transient(
+                    f"asked to resume at byte {offset}, got {response.headers.get('Content-Range')}"
+                )
             mode = "ab"
         else:
             # A 200 is the whole file whatever was asked: some servers ignore Range.
@@ -376,14 +378,15 @@ def _fetch_once(archive: ArchiveInfo, part: Path, bar: tqdm, timeout: float) -> 
         raise _Transient(f"connection closed at byte {offset} of {archive.size}")
 
 
-def _fetch(archive: ArchiveInfo, part: Path, progress: bool, retries: int, backoff: float, timeout: float) -> None:
+def _fetch(
+    archive: ArchiveInfo, part: Path, progress: bool, retries: int, backoff: float, timeout: float
+) -> None:
     """Fetch into ``part`` with retries; a try that grew the file starts the count afresh."""
     with tqdm(
         total=archive.size,
         desc=archive.key,
         unit="B",
         unit_scale=True,
-        unit_divisor=1024,
         disable=not progress,
     ) as bar:
         best, failures = _part_size(part), 0
@@ -459,7 +462,10 @@ def download_archives(
             reason = f"not enough disk space in {dest}: needs {_size_text(needed)}, {_size_text(free)} free"
             tqdm.write(f"error: {archive.key}: {reason}; stopping", file=sys.stderr)
             report.failed.append((archive.key, reason))
-            report.failed.extend((later.key, "not attempted: stopped for lack of disk space") for later in archives[index + 1 :])
+            report.failed.extend(
+                (later.key, "not attempted: stopped for lack of disk space")
+                for later in archives[index + 1 :]
+            )
             break
         try:
             _fetch(archive, part, progress, retries, backoff, timeout)

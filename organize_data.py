@@ -646,7 +646,10 @@ def main(argv: list[str] | None = None) -> int:
     _print_skipped(report.skipped)
     if download_failed:
         # Organized what there is, but the data set is incomplete: the caller must know.
-        print(f"--download: {len(download_failed)} archives failed (see above); run again to retry", file=sys.stderr)
+        print(
+            f"--download: {len(download_failed)} archives failed (see above); run again to retry",
+            file=sys.stderr,
+        )
         return 2
     if args.strict and real_skips:
         print(f"--strict: {len(real_skips)} files were skipped", file=sys.stderr)

@@ -42,7 +42,7 @@ from sklearn.metrics import (
     classification_report,
     f1_score,
 )
-from sklearn.model_selection import GroupShuffleSplit
+from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
 from data_loader import MediaError, RAVDESSDataLoader, add_feature_arguments, settings_from_args
 from emotion_models import (
@@ -170,6 +170,25 @@ def actor_split(
     )
 
 
+def actor_folds(
+    actors: np.ndarray, n_folds: int, seed: int = 0, val_fraction: float = 0.15
+) -> list[ActorSplit]:
+    """K folds over actor groups (scikit-learn's ``GroupKFold``, shuffled by ``seed``).
+
+    Every actor is a test actor in exactly one fold; each fold's validation actors are
+    drawn from its training actors, so a fold's test actors never steer early stopping.
+    """
+    actors = np.asarray(actors)
+    n_actors = len(set(actors.tolist()))
+    if not 2 <= n_folds <= n_actors:
+        raise ValueError(f"--folds must be between 2 and the number of actors ({n_actors}), got {n_folds}")
+    splitter = GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    return [
+        actor_split(actors, sorted(set(actors[test].tolist())), val_fraction=val_fraction, seed=seed)
+        for _, test in splitter.split(actors, groups=actors)
+    ]
+
+
 def _ranges(numbers: list[int]) -> str:
     """``[1, 2, 3, 7]`` → ``'1-3,7'``: the form ``--test-actors`` accepts."""
     parts: list[str] = []
@@ -259,11 +278,34 @@ def take_rows(X, rows: np.ndarray):
     return [x[rows] for x in X] if isinstance(X, list | tuple) else X[rows]
 
 
-def train_one(spec: ModelSpec, loader: RAVDESSDataLoader, args: argparse.Namespace) -> dict[str, object]:
-    """Train, evaluate, plot and save one model; returns its summary row."""
-    started = time.time()
-    X, y, info = load_dataset(loader, spec)
-    split = actor_split(info["actor"].to_numpy(), args.test_actor_list, args.val_actor_list, seed=args.seed)
+@dataclass
+class FitResult:
+    """A trained model and its predictions on the evaluation actors of one split."""
+
+    model: EmotionModel
+    history: dict[str, list[float]]
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    metrics: dict[str, float]
+    evaluated_on: str
+    actors: list[int]
+    config: dict[str, object]
+
+
+def fit_and_evaluate(
+    spec: ModelSpec,
+    X,
+    y: np.ndarray,
+    split: ActorSplit,
+    settings: dict[str, object],
+    args: argparse.Namespace,
+    tag: str,
+) -> FitResult:
+    """Build, train (early stopping on the validation actors) and evaluate one model on one split.
+
+    The evaluation is on the test actors, or on the validation actors when the split
+    has no test set (a final model); ``evaluated_on`` says which.
+    """
     epochs = args.epochs or spec.epochs
     batch_size = args.batch_size or spec.batch_size
     config = {
@@ -272,7 +314,7 @@ def train_one(spec: ModelSpec, loader: RAVDESSDataLoader, args: argparse.Namespa
         "kind": spec.kind,
         "channel": spec.channel,
         "data_dir": str(args.data_dir),
-        "features": loader.settings.to_dict(),
+        "features": settings,
         "epochs": epochs,
         "batch_size": batch_size,
         "learning_rate": args.learning_rate,
@@ -285,27 +327,24 @@ def train_one(spec: ModelSpec, loader: RAVDESSDataLoader, args: argparse.Namespa
         "samples": {"train": len(split.train), "val": len(split.val), "test": len(split.test)},
     }
     print(
-        f"\n== {spec.name}: {len(split.train)} train / {len(split.val)} val / {len(split.test)} test samples; "
+        f"\n== {tag}: {len(split.train)} train / {len(split.val)} val / {len(split.test)} test samples; "
         f"actors train {_ranges(split.train_actors)}, val {_ranges(split.val_actors)}, "
         f"test {_ranges(split.test_actors) or 'none'}"
     )
-
     keras.utils.set_random_seed(args.seed)
     model = spec.model_class(
         num_emotions=len(EMOTIONS), learning_rate=args.learning_rate, dropout=args.dropout
     )
-    shapes = tuple(x.shape[1:] for x in X) if isinstance(X, list | tuple) else X.shape[1:]
-    model.build_model(shapes)
+    model.build_model(tuple(x.shape[1:] for x in X) if isinstance(X, list | tuple) else X.shape[1:])
 
-    args.reports_dir.mkdir(parents=True, exist_ok=True)
-    args.models_dir.mkdir(parents=True, exist_ok=True)
-    args.plots_dir.mkdir(parents=True, exist_ok=True)
+    for folder in (args.reports_dir, args.models_dir, args.plots_dir):
+        folder.mkdir(parents=True, exist_ok=True)
     # A backup folder per configuration: an interrupted run resumes from its last epoch,
     # and a run with other settings never restores weights that do not fit.
     config_key = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(args.models_dir / ".backup" / f"{spec.file_stem}_{config_key}")),
-        keras.callbacks.CSVLogger(str(args.reports_dir / f"{spec.file_stem}_history.csv")),
+        keras.callbacks.BackupAndRestore(str(args.models_dir / ".backup" / f"{tag}_{config_key}")),
+        keras.callbacks.CSVLogger(str(args.reports_dir / f"{tag}_history.csv")),
         keras.callbacks.TerminateOnNaN(),
     ]
     history = model.train(
@@ -319,49 +358,133 @@ def train_one(spec: ModelSpec, loader: RAVDESSDataLoader, args: argparse.Namespa
         callbacks=callbacks,
         verbose=args.verbose,
     )
-
-    # Report on the test actors; with --test-actors none, on the validation actors, and say so.
     evaluated_on = "test" if len(split.test) else "validation"
     rows = split.test if len(split.test) else split.val
-    y_true = y[rows]
     y_pred = model.predict_classes(take_rows(X, rows))
-    metrics = classification_metrics(y_true, y_pred)
-    title = (
-        f"{spec.name} ({evaluated_on} actors {_ranges(sorted(set(info['actor'].to_numpy()[rows].tolist())))})"
+    return FitResult(
+        model=model,
+        history=history.history,
+        y_true=y[rows],
+        y_pred=y_pred,
+        metrics=classification_metrics(y[rows], y_pred),
+        evaluated_on=evaluated_on,
+        actors=split.test_actors if len(split.test) else split.val_actors,
+        config=config,
     )
 
+
+def write_evaluation(result: FitResult, tag: str, title: str, args: argparse.Namespace) -> str:
+    """The confusion-matrix plot and the classification report of one evaluation; returns the report."""
+    present = sorted(set(result.y_true.tolist()))
+    report_text = classification_report(
+        result.y_true,
+        result.y_pred,
+        labels=present,
+        target_names=[EMOTIONS[i] for i in present],
+        zero_division=0,
+    )
+    (args.reports_dir / f"{tag}_classification_report.txt").write_text(f"{title}\n\n{report_text}")
+    plot_confusion(result.y_true, result.y_pred, title, args.plots_dir / f"{tag}_confusion.png")
+    plot_history(result.history, title, args.plots_dir / f"{tag}_history.png")
+    return report_text
+
+
+def train_holdout(spec: ModelSpec, loader: RAVDESSDataLoader, args: argparse.Namespace) -> dict[str, object]:
+    """Train one model on a split with held-out test actors (or none), evaluate, and save it."""
+    started = time.time()
+    X, y, info = load_dataset(loader, spec)
+    split = actor_split(info["actor"].to_numpy(), args.test_actor_list, args.val_actor_list, seed=args.seed)
+    tag = spec.file_stem
+    result = fit_and_evaluate(spec, X, y, split, loader.settings.to_dict(), args, tag)
+    title = f"{spec.name} ({result.evaluated_on} actors {_ranges(result.actors)})"
+    report_text = write_evaluation(result, tag, title, args)
     metadata = {
-        **config,
-        "evaluated_on": evaluated_on,
-        "metrics": metrics,
-        "epochs_run": len(history.history["loss"]),
+        **result.config,
+        "protocol": "holdout",
+        "evaluated_on": result.evaluated_on,
+        "metrics": result.metrics,
+        "epochs_run": len(result.history["loss"]),
     }
     saved = [
-        model.save(args.models_dir / f"{spec.file_stem}{suffix}", metadata=metadata)
+        result.model.save(args.models_dir / f"{tag}{suffix}", metadata=metadata)
         for suffix in (".h5", ".keras")
     ]
-    plots = [
-        plot_history(history.history, spec.name, args.plots_dir / f"{spec.file_stem}_history.png"),
-        plot_confusion(y_true, y_pred, title, args.plots_dir / f"{spec.file_stem}_confusion.png"),
-    ]
-    present = sorted(set(y_true.tolist()))
-    report_text = classification_report(
-        y_true, y_pred, labels=present, target_names=[EMOTIONS[i] for i in present], zero_division=0
-    )
-    (args.reports_dir / f"{spec.file_stem}_classification_report.txt").write_text(f"{title}\n\n{report_text}")
-    run_record = {**metadata, "versions": package_versions(), "seconds": round(time.time() - started, 1)}
-    (args.reports_dir / f"{spec.file_stem}_run.json").write_text(json.dumps(run_record, indent=2) + "\n")
-
+    seconds = round(time.time() - started, 1)
+    run_record = {**metadata, "versions": package_versions(), "seconds": seconds}
+    (args.reports_dir / f"{tag}_run.json").write_text(json.dumps(run_record, indent=2) + "\n")
     print(report_text)
-    print(f"saved {', '.join(str(p) for p in saved + plots)}")
+    print(f"saved {', '.join(map(str, saved))}, plots in {args.plots_dir}, reports in {args.reports_dir}")
     return {
         "model": spec.name,
-        "evaluated_on": evaluated_on,
-        "actors": _ranges(sorted(set(info["actor"].to_numpy()[rows].tolist()))),
-        "samples": len(rows),
-        **{k: round(v, 4) for k, v in metrics.items()},
+        "protocol": "holdout",
+        "evaluated_on": result.evaluated_on,
+        "actors": _ranges(result.actors),
+        "samples": len(result.y_true),
+        **{k: f"{v:.3f}" for k, v in result.metrics.items()},
         "epochs_run": metadata["epochs_run"],
-        "seconds": run_record["seconds"],
+        "seconds": seconds,
+    }
+
+
+def cross_validate(spec: ModelSpec, loader: RAVDESSDataLoader, args: argparse.Namespace) -> dict[str, object]:
+    """K-fold cross-validation over actor groups; reports every fold and mean ± std across folds.
+
+    No model file is kept: cross-validation measures the recipe. Train the model to use
+    with ``--test-actors none``.
+    """
+    started = time.time()
+    X, y, info = load_dataset(loader, spec)
+    folds = actor_folds(info["actor"].to_numpy(), args.folds, seed=args.seed)
+    fold_rows = []
+    for index, split in enumerate(folds, start=1):
+        tag = f"{spec.file_stem}_fold{index}"
+        result = fit_and_evaluate(spec, X, y, split, loader.settings.to_dict(), args, tag)
+        write_evaluation(
+            result, tag, f"{spec.name} fold {index} (test actors {_ranges(result.actors)})", args
+        )
+        fold_rows.append(
+            {
+                "fold": index,
+                "test_actors": _ranges(split.test_actors),
+                "val_actors": _ranges(split.val_actors),
+                "train_actors": _ranges(split.train_actors),
+                "samples": len(result.y_true),
+                **result.metrics,
+                "epochs_run": len(result.history["loss"]),
+            }
+        )
+        print(f"fold {index}: " + ", ".join(f"{k} {v:.3f}" for k, v in result.metrics.items()))
+    folds_table = pd.DataFrame(fold_rows)
+    folds_table.to_csv(args.reports_dir / f"{spec.file_stem}_cv_folds.csv", index=False)
+    (args.reports_dir / f"{spec.file_stem}_cv_folds.md").write_text(
+        folds_table.to_markdown(index=False, floatfmt=".3f") + "\n"
+    )
+    seconds = round(time.time() - started, 1)
+    means = {m: float(folds_table[m].mean()) for m in ("accuracy", "uar", "macro_f1")}
+    stds = {m: float(folds_table[m].std(ddof=1)) if len(folds_table) > 1 else 0.0 for m in means}
+    run_record = {
+        **{
+            k: v
+            for k, v in result.config.items()
+            if k not in ("train_actors", "val_actors", "test_actors", "samples")
+        },
+        "protocol": f"{args.folds}-fold actor cross-validation",
+        "folds": fold_rows,
+        "mean": means,
+        "std": stds,
+        "versions": package_versions(),
+        "seconds": seconds,
+    }
+    (args.reports_dir / f"{spec.file_stem}_cv_run.json").write_text(json.dumps(run_record, indent=2) + "\n")
+    return {
+        "model": spec.name,
+        "protocol": f"{args.folds}-fold CV",
+        "evaluated_on": "test",
+        "actors": _ranges(sorted(set(info["actor"].tolist()))),
+        "samples": int(folds_table["samples"].sum()),
+        **{m: f"{means[m]:.3f} ± {stds[m]:.3f}" for m in means},
+        "epochs_run": int(folds_table["epochs_run"].mean()),
+        "seconds": seconds,
     }
 
 
@@ -411,6 +534,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(metrics are then on the validation actors) (default %(default)s)",
     )
     parser.add_argument(
+        "--folds",
+        type=int,
+        default=None,
+        help="K-fold cross-validation over actor groups instead of --test-actors: every actor is tested "
+        "once, and mean ± std across folds is reported; no model file is kept (default: off)",
+    )
+    parser.add_argument(
         "--val-actors",
         default="auto",
         help="validation actors for early stopping; 'auto' draws 15%% of the training actors (default %(default)s)",
@@ -437,6 +567,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.settings = settings_from_args(args)
     except ValueError as error:
         parser.error(str(error))
+    if args.folds is not None and args.val_actor_list is not None:
+        parser.error(
+            "--val-actors cannot be combined with --folds: each fold draws its own from its training actors"
+        )
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     unknown = [n for n in names if n not in MODEL_SPECS]
     if unknown or not names:
@@ -446,13 +580,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def write_summary(rows: list[dict[str, object]], reports_dir: Path) -> pd.DataFrame:
-    """Merge this run's rows into ``reports/summary.csv`` and ``summary.md`` (one row per model)."""
+    """Merge this run's rows into ``reports/summary.csv`` and ``summary.md`` (one row per model and protocol)."""
     summary_path = reports_dir / "summary.csv"
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows).astype(str)
     if summary_path.exists():
-        previous = pd.read_csv(summary_path, dtype={"actors": str})
-        table = pd.concat([previous[~previous["model"].isin(table["model"])], table], ignore_index=True)
-    table = table.sort_values("model").reset_index(drop=True)
+        previous = pd.read_csv(summary_path, dtype=str, keep_default_na=False)
+        replaced = previous.set_index(["model", "protocol"]).index.isin(
+            table.set_index(["model", "protocol"]).index
+        )
+        table = pd.concat([previous[~replaced], table], ignore_index=True)
+    table = table.sort_values(["model", "protocol"]).reset_index(drop=True)
     table.to_csv(summary_path, index=False)
     (reports_dir / "summary.md").write_text(table.to_markdown(index=False) + "\n")
     return table
@@ -465,7 +602,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     try:
         for spec in args.specs:
-            rows.append(train_one(spec, loader, args))
+            rows.append(
+                cross_validate(spec, loader, args) if args.folds else train_holdout(spec, loader, args)
+            )
     except (FileNotFoundError, ValueError, MediaError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

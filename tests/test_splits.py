@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from train_models import actor_split, parse_args
+from train_models import actor_folds, actor_split, parse_args
 
 
 def _samples(actors: list[int], takes_per_actor: int = 6) -> tuple[np.ndarray, np.ndarray]:
@@ -82,3 +82,31 @@ def test_command_line_checks_its_arguments(capsys: pytest.CaptureFixture[str]) -
         with pytest.raises(SystemExit):
             parse_args(bad)
     assert "audio-whisper" in capsys.readouterr().err
+
+
+@settings(max_examples=25, deadline=None)
+@given(n_actors=st.integers(4, 24), n_folds=st.integers(2, 5), seed=st.integers(0, 1000))
+def test_every_fold_is_leak_free_and_every_actor_tested_once(n_actors: int, n_folds: int, seed: int) -> None:
+    actors = list(range(1, n_actors + 1))
+    actor_of, take_of = _samples(actors)
+    n_folds = min(n_folds, n_actors - 2)
+    if n_folds < 2:
+        return
+    folds = actor_folds(actor_of, n_folds, seed=seed)
+    assert len(folds) == n_folds
+    tested = [a for split in folds for a in split.test_actors]
+    assert sorted(tested) == actors
+    for split in folds:
+        _assert_disjoint(split, actor_of, take_of)
+    # The same seed gives the same folds.
+    again = actor_folds(actor_of, n_folds, seed=seed)
+    assert [f.test_actors for f in again] == [f.test_actors for f in folds]
+    assert [f.val_actors for f in again] == [f.val_actors for f in folds]
+
+
+def test_fold_count_is_checked() -> None:
+    actor_of, _ = _samples([1, 2, 3])
+    with pytest.raises(ValueError, match="--folds must be between 2"):
+        actor_folds(actor_of, 4)
+    with pytest.raises(SystemExit):
+        parse_args(["--folds", "5", "--val-actors", "1,2"])
