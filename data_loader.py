@@ -21,11 +21,14 @@ and from Python::
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
 import json
 import os
 import sys
 import tempfile
+import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -41,10 +44,13 @@ from tqdm.auto import tqdm
 from organize_data import read_manifest
 from ravdess import CHANNELS, EMOTIONS, VIDEO_EXTENSIONS
 
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 """Bumped whenever extraction code changes what it computes, so old caches are rebuilt."""
 
 KINDS = ("audio", "video", "fusion")
+
+BLACK_LEVEL = 8
+"""A clip whose sampled frames all stay below this 0-255 level is black: no face to read."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,9 @@ class FeatureSettings:
         Frames sampled evenly over each clip.
     video_size : tuple of int
         (height, width) in pixels that every frame is resized to.
+    face_crop : bool
+        Crop frames to the face (one Haar-cascade box per clip) before resizing; when no
+        face is found, to the centre square. See ``video_features.sample_face_frames``.
     """
 
     sample_rate: int = 22050
@@ -75,6 +84,7 @@ class FeatureSettings:
     hop_length: int = 512
     video_frames: int = 30
     video_size: tuple[int, int] = (224, 224)
+    face_crop: bool = True
 
     def __post_init__(self) -> None:
         for name in ("sample_rate", "n_mfcc", "max_frames", "n_fft", "hop_length", "video_frames"):
@@ -83,6 +93,7 @@ class FeatureSettings:
         if len(self.video_size) != 2 or min(self.video_size) <= 0:
             raise ValueError(f"video_size must be (height, width) > 0, got {self.video_size}")
         object.__setattr__(self, "video_size", tuple(int(v) for v in self.video_size))
+        object.__setattr__(self, "face_crop", bool(self.face_crop))
 
     @property
     def audio_shape(self) -> tuple[int, int]:
@@ -102,6 +113,7 @@ class FeatureSettings:
         known = {k: v for k, v in settings.items() if k in cls.__dataclass_fields__}
         if "video_size" in known:
             known["video_size"] = tuple(known["video_size"])  # type: ignore[arg-type]
+        known.setdefault("face_crop", False)  # saved before the setting existed: frames were not cropped
         return cls(**known)  # type: ignore[arg-type]
 
 
@@ -194,6 +206,12 @@ def sample_frames(path: str | Path, n_frames: int, size: tuple[int, int]) -> np.
     Returns
     -------
     np.ndarray, shape (n_frames, height, width, 3), uint8 RGB
+
+    Raises
+    ------
+    MediaError
+        When the clip cannot be opened, stops decoding well before the frame count its
+        container states (a truncated file), or every sampled frame is black.
     """
     path = Path(path)
     capture = cv2.VideoCapture(str(path))
@@ -219,6 +237,11 @@ def sample_frames(path: str | Path, n_frames: int, size: tuple[int, int]) -> np.
         capture.release()
     if not frames:
         raise MediaError(f"{path}: no frame could be decoded")
+    # Real clips often state one frame more than decodes; a cut-off file stops far earlier.
+    if index <= wanted[-1] and index < total - max(2, total // 10):
+        raise MediaError(f"{path}: truncated, only {index} of the {total} frames it states decode")
+    if max(frame.max() for frame in frames.values()) < BLACK_LEVEL:
+        raise MediaError(f"{path}: video is black (every sampled frame is below level {BLACK_LEVEL})")
     # The container's frame count can overstate what decodes: fall back to the
     # nearest decoded frame so a short or truncated clip still yields n_frames.
     decoded = np.array(sorted(frames))
@@ -237,16 +260,29 @@ def _count_frames(capture: cv2.VideoCapture) -> int:
 # --------------------------------------------------------------------------- caches
 
 
+class CacheError(ValueError):
+    """A feature cache that is unreadable, incomplete or unsafe; the message names the file."""
+
+
 def save_features(
-    path: str | Path, X: np.ndarray | Sequence[np.ndarray], y: np.ndarray, info: pd.DataFrame | None = None
+    path: str | Path,
+    X: np.ndarray | Sequence[np.ndarray],
+    y: np.ndarray,
+    info: pd.DataFrame | None = None,
+    meta: dict[str, str] | None = None,
 ) -> Path:
     """Save features, labels and per-sample information as an ``.npz`` file, atomically.
 
     ``X`` may be one array or a sequence of arrays (audio and video for fusion). The file
     holds only numeric and string arrays, so :func:`load_features` never unpickles.
+    ``meta`` strings are stored as ``meta__<key>`` (read them with :func:`load_meta`).
+    It is written under a temporary name and renamed, so the final name never holds a
+    half file; a full disk raises ``OSError("no space left on device while writing ...")``
+    and leaves nothing behind.
     """
     path = Path(path)
     arrays: dict[str, np.ndarray] = {"y": np.asarray(y)}
+    arrays.update({f"meta__{key}": np.array(value, dtype=str) for key, value in (meta or {}).items()})
     inputs = list(X) if isinstance(X, list | tuple) else [X]
     for i, array in enumerate(inputs):
         arrays[f"X{i}"] = np.asarray(array)
@@ -255,21 +291,69 @@ def save_features(
             values = info[column].to_numpy()
             arrays[f"info__{column}"] = values.astype(str) if values.dtype == object else values
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-    ) as tmp:
-        np.savez(tmp, **arrays)
-    os.replace(tmp.name, path)
+    tmp_name = None
+    try:
+        with tempfile.NamedTemporaryFile(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+        ) as tmp:
+            tmp_name = tmp.name
+            np.savez(tmp, **arrays)
+        os.replace(tmp_name, path)
+    except BaseException as error:
+        if tmp_name is not None:
+            Path(tmp_name).unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            raise OSError(f"no space left on device while writing {path}") from error
+        raise
     return path
 
 
+def _read_npz(path: str | Path, read: Callable[[np.lib.npyio.NpzFile], object]):
+    """``read(data)`` on an open cache; any failure to read becomes a :class:`CacheError` naming the file."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return read(data)
+    except FileNotFoundError:
+        raise
+    except ValueError as error:
+        if "allow_pickle" in str(error):
+            raise CacheError(
+                f"{path}: holds pickled objects, refused (a cache never executes code)"
+            ) from error
+        raise CacheError(f"{path}: unreadable feature cache ({error})") from error
+    except (OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as error:
+        raise CacheError(f"{path}: unreadable or incomplete feature cache ({error})") from error
+
+
 def load_features(path: str | Path) -> tuple[np.ndarray | list[np.ndarray], np.ndarray, pd.DataFrame]:
-    """Load what :func:`save_features` wrote: ``(X, y, info)``; ``X`` is a list for fusion."""
-    with np.load(path, allow_pickle=False) as data:
+    """Load what :func:`save_features` wrote: ``(X, y, info)``; ``X`` is a list for fusion.
+
+    Raises
+    ------
+    CacheError
+        When the file is truncated or corrupt (every member's CRC is checked), lacks
+        ``X`` or ``y``, its arrays disagree in length, or it holds pickled objects.
+    """
+
+    def read(data):
         inputs = [data[k] for k in sorted(k for k in data.files if k.startswith("X"))]
         y = data["y"]
         info = pd.DataFrame({k.removeprefix("info__"): data[k] for k in data.files if k.startswith("info__")})
+        return inputs, y, info
+
+    inputs, y, info = _read_npz(path, read)
+    lengths = {len(y), *(len(x) for x in inputs), *([len(info)] if len(info.columns) else [])}
+    if not inputs or len(lengths) != 1:
+        raise CacheError(f"{path}: incomplete feature cache (no X arrays, or arrays of different lengths)")
     return (inputs[0] if len(inputs) == 1 else inputs), y, info
+
+
+def load_meta(path: str | Path) -> dict[str, str]:
+    """The ``meta`` strings :func:`save_features` stored (``{}`` if none); raises :class:`CacheError`."""
+    return _read_npz(
+        path,
+        lambda data: {k.removeprefix("meta__"): str(data[k]) for k in data.files if k.startswith("meta__")},
+    )
 
 
 # --------------------------------------------------------------------------- loader
@@ -294,6 +378,15 @@ class RAVDESSDataLoader:
         Worker processes for extraction; default all cores.
     progress : bool
         Show progress bars.
+    strict : bool
+        Raise :class:`MediaError` listing the files that could not be used instead of
+        dropping them (and reporting them in ``skipped``).
+
+    Attributes
+    ----------
+    skipped : list of str
+        One message per file (or take) left out of a dataset loaded by this loader,
+        also replayed from a cache, so every run can count what it is missing.
     """
 
     def __init__(
@@ -303,8 +396,12 @@ class RAVDESSDataLoader:
         cache_dir: str | Path | None = None,
         n_jobs: int | None = None,
         progress: bool = True,
+        strict: bool = False,
         **overrides: object,
     ) -> None:
+        self.strict = strict
+        self.skipped: list[str] = []
+        self._failures: list[str] = []
         base = settings or FeatureSettings()
         self.settings = FeatureSettings.from_dict({**base.to_dict(), **overrides}) if overrides else base
         self.data_dir = Path(data_dir)
@@ -385,13 +482,34 @@ class RAVDESSDataLoader:
         X_video = X_video.astype(np.float32) / 255.0 if scale else X_video
         return ((X_audio, X_video), y, info) if return_info else ((X_audio, X_video), y)
 
+    def video_cache(self, kind: str = "video", channel: str = "speech"):
+        """Frames of every clip of ``kind`` ("video" or "fusion") in the on-disk frame cache, for streaming.
+
+        Fills ``<cache_dir>/frames`` (one uint8 ``.npy`` per clip, extracting only missing
+        clips) and returns what ``video_batches.VideoBatches`` reads, without loading frames.
+
+        Returns
+        -------
+        clips : video_batches.ClipSet
+            The cache files (and, for fusion, the MFCCs of each take's audio), row for row.
+        y, info : as for :meth:`load_audio_dataset`
+        """
+        from video_batches import build_clip_set
+
+        return build_clip_set(self, kind, channel)
+
     # -- caching
 
     def cache_path(self, kind: str, channel: str) -> Path:
         """Where the features of ``kind`` and ``channel`` are cached for these settings and files."""
+        key = hashlib.sha256(self._cache_key_source(kind, channel).encode()).hexdigest()[:16]
+        return self.cache_dir / f"{kind}_{channel}_{key}.npz"
+
+    def _cache_key_source(self, kind: str, channel: str) -> str:
+        """Everything a cache depends on, as JSON: also stored inside the cache and checked on loading."""
         rows = self.select(kind, channel)
         relevant = self._relevant_settings(kind)
-        key_source = json.dumps(
+        return json.dumps(
             {
                 "version": FEATURE_VERSION,
                 "kind": kind,
@@ -401,30 +519,74 @@ class RAVDESSDataLoader:
             },
             sort_keys=True,
         )
-        key = hashlib.sha256(key_source.encode()).hexdigest()[:16]
-        return self.cache_dir / f"{kind}_{channel}_{key}.npz"
 
     def _relevant_settings(self, kind: str) -> dict[str, object]:
         settings = self.settings.to_dict()
         audio_keys = ("sample_rate", "n_mfcc", "max_frames", "n_fft", "hop_length")
-        video_keys = ("video_frames", "video_size")
+        video_keys = ("video_frames", "video_size", "face_crop")
         keys = {"audio": audio_keys, "video": video_keys, "fusion": audio_keys + video_keys}[kind]
         return {k: settings[k] for k in keys}
 
     def _cached(self, kind: str, channel: str):
+        """Load a dataset from its cache, or extract and cache it; a broken or stale cache is rebuilt.
+
+        Everything left out is reported and added to ``skipped``; with ``strict`` a
+        :class:`MediaError` listing it is raised instead of returning the dataset.
+        """
         path = self.cache_path(kind, channel)
+        key_source = self._cache_key_source(kind, channel)
+        first_skip = len(self.skipped)
+        if kind == "fusion":
+            self._report(self._unpaired_takes(channel))
         if path.exists():
-            return load_features(path)
+            try:
+                meta = load_meta(path)
+                # Older caches carry no key; their file name's hash is then the only check.
+                if meta.get("key", key_source) != key_source:
+                    raise CacheError(f"{path}: written for other settings, files or feature version")
+                X, y, info = load_features(path)
+            except CacheError as error:
+                print(f"{error}; rebuilding it", file=sys.stderr)
+                path.unlink(missing_ok=True)
+            else:
+                self._report(json.loads(meta.get("skipped", "[]")))
+                self._check_strict(kind, channel, first_skip)
+                return X, y, info
         rows = self.select(kind, channel)
         if rows.empty:
             raise ValueError(
                 f"no {kind} files for channel {channel!r} in {self.data_dir / 'manifest.csv'}; "
                 "run organize_data.py on the archives that hold them"
             )
+        self._failures = []
         X, rows = self._extract(kind, rows)
         y = rows["emotion_code"].to_numpy(dtype=np.int64) - 1
-        save_features(path, X, y, rows)
+        save_features(path, X, y, rows, meta={"key": key_source, "skipped": json.dumps(self._failures)})
+        self._check_strict(kind, channel, first_skip)
         return X, y, rows
+
+    def _report(self, messages: Sequence[str], limit: int = 20) -> None:
+        """Print what is left out (the first ``limit`` of a batch) and record all of it in ``skipped``."""
+        for message in messages[:limit]:
+            print(f"skipped: {message}", file=sys.stderr)
+        if len(messages) > limit:
+            print(f"skipped: ... and {len(messages) - limit} more", file=sys.stderr)
+        self.skipped.extend(messages)
+
+    def _check_strict(self, kind: str, channel: str, first_skip: int) -> None:
+        skipped = self.skipped[first_skip:]
+        if self.strict and skipped:
+            raise MediaError(f"strict: {len(skipped)} skipped for {kind} {channel}: " + "; ".join(skipped))
+
+    def _unpaired_takes(self, channel: str) -> list[str]:
+        """A message for each audio-only take of ``channel`` without the audio-video clip fusion needs."""
+        rows = self.manifest[self.manifest["channel"] == channel]
+        clips = set(rows.loc[rows["modality"] == 1, "take"])
+        audio = rows[(rows["modality"] == 3) & ~rows["take"].isin(clips)].sort_values("filename")
+        return [
+            f"take {take} ({filename}): no audio-video clip, skipped for fusion"
+            for take, filename in zip(audio["take"], audio["filename"], strict=True)
+        ]
 
     def _extract(self, kind: str, rows: pd.DataFrame) -> tuple[np.ndarray | list[np.ndarray], pd.DataFrame]:
         """Features of ``rows``; a file that fails to decode is reported and its row dropped."""
@@ -437,22 +599,40 @@ class RAVDESSDataLoader:
             X, ok = self._parallel(sample_frames_job, paths, f"frames {channel}")
             return X, rows[ok].reset_index(drop=True)
         audio_paths = [self.data_dir / p for p in rows["audio_path"]]
-        X_audio, audio_ok = self._parallel(extract_mfcc_job, audio_paths, f"MFCC fusion {channel}")
+        # A take without its audio-only file falls back to the clip's soundtrack; say so when that fails too.
+        notes = {
+            self.data_dir / clip: f"take {take}: no audio-only file, and the clip's soundtrack failed"
+            for clip, twin, take in zip(rows["path"], rows["audio_path"], rows["take"], strict=True)
+            if clip == twin
+        }
+        X_audio, audio_ok = self._parallel(extract_mfcc_job, audio_paths, f"MFCC fusion {channel}", notes)
         X_video, video_ok = self._parallel(sample_frames_job, paths, f"frames fusion {channel}")
         # Keep only takes where both sides decoded, aligned row for row.
         both = audio_ok & video_ok
         return [X_audio[both[audio_ok]], X_video[both[video_ok]]], rows[both].reset_index(drop=True)
 
     def _parallel(
-        self, job: Callable[[Path, FeatureSettings], np.ndarray], paths: list[Path], what: str
+        self,
+        job: Callable[[Path, FeatureSettings], np.ndarray],
+        paths: list[Path],
+        what: str,
+        notes: dict[Path, str] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Run ``job`` over ``paths`` on all workers; returns the stacked results and a mask of successes."""
+        """Run ``job`` over ``paths`` on all workers; returns the stacked results and a mask of successes.
+
+        Each failure is reported (prefixed by its ``notes`` entry, if any) and kept for the cache.
+        """
         runner = joblib.Parallel(n_jobs=self.n_jobs, return_as="generator")
         results = runner(joblib.delayed(_guarded)(job, p, self.settings) for p in paths)
         outputs = list(tqdm(results, total=len(paths), desc=what, unit="file", disable=not self.progress))
         ok = np.array([not isinstance(o, str) for o in outputs], dtype=bool)
-        for message in (o for o in outputs if isinstance(o, str)):
-            print(f"skipped: {message}", file=sys.stderr)
+        failures = [
+            f"{notes[p]}: {o}" if notes and p in notes else o
+            for p, o in zip(paths, outputs, strict=True)
+            if isinstance(o, str)
+        ]
+        self._report(failures)
+        self._failures.extend(failures)
         if not ok.any():
             raise MediaError(f"none of the {len(paths)} files for {what} could be decoded")
         return np.stack([o for o in outputs if not isinstance(o, str)]), ok
@@ -472,7 +652,11 @@ def extract_mfcc_job(path: Path, settings: FeatureSettings) -> np.ndarray:
 
 
 def sample_frames_job(path: Path, settings: FeatureSettings) -> np.ndarray:
-    """Picklable worker: :func:`sample_frames` of one file with the settings' frame count and size."""
+    """Picklable worker: the frames of one file as the settings say (count, size, face crop or not)."""
+    if settings.face_crop:
+        from video_features import sample_face_frames
+
+        return sample_face_frames(path, settings.video_frames, settings.video_size)[0]
     return sample_frames(path, settings.video_frames, settings.video_size)
 
 
@@ -513,6 +697,13 @@ def add_feature_arguments(parser: argparse.ArgumentParser) -> None:
         help="frames are resized to SIZE x SIZE pixels (default %(default)s)",
     )
     group.add_argument(
+        "--face-crop",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.face_crop,
+        help="crop video frames to the face (Haar cascade; centre square when none is found) "
+        "before resizing (default: on)",
+    )
+    group.add_argument(
         "--cache-dir", type=Path, default=None, help="feature cache folder (default: DATA_DIR/../features)"
     )
     group.add_argument(
@@ -527,6 +718,7 @@ def settings_from_args(args: argparse.Namespace) -> FeatureSettings:
         max_frames=args.max_frames,
         video_frames=args.video_frames,
         video_size=(args.video_size, args.video_size),
+        face_crop=getattr(args, "face_crop", True),
     )
 
 
@@ -548,11 +740,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--channels", default="speech,song", help="comma-separated: speech, song (default %(default)s)"
     )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help=(
+            "exit 2 if any file cannot be used (undecodable, truncated, silent or black, or a take without "
+            "its audio-video clip for fusion) instead of leaving it out (default: off, such files are "
+            "reported and counted)"
+        ),
+    )
     add_feature_arguments(parser)
     args = parser.parse_args(argv)
+    loader = None
     try:
         loader = RAVDESSDataLoader(
-            args.data_dir, settings_from_args(args), cache_dir=args.cache_dir, n_jobs=args.jobs
+            args.data_dir,
+            settings_from_args(args),
+            cache_dir=args.cache_dir,
+            n_jobs=args.jobs,
+            strict=args.strict,
         )
         for kind in args.kinds.split(","):
             for channel in args.channels.split(","):
@@ -560,14 +766,20 @@ def main(argv: list[str] | None = None) -> int:
                 if rows.empty:
                     print(f"{kind:6s} {channel:6s}: no files, skipped")
                     continue
-                _, y, _ = loader._cached(kind, channel)
+                if kind == "audio":
+                    _, y, _ = loader._cached(kind, channel)
+                    where = loader.cache_path(kind, channel)
+                else:  # frames go to the streaming cache, one file per clip
+                    clips, y, _ = loader.video_cache(kind, channel)
+                    where = clips.folder
                 counts = np.bincount(y, minlength=len(EMOTIONS))
-                print(
-                    f"{kind:6s} {channel:6s}: {len(y)} samples -> {loader.cache_path(kind, channel)}  per emotion {counts.tolist()}"
-                )
-    except (FileNotFoundError, ValueError, MediaError) as error:
+                print(f"{kind:6s} {channel:6s}: {len(y)} samples -> {where}  per emotion {counts.tolist()}")
+    except (OSError, ValueError, MediaError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    finally:
+        if loader is not None:
+            print(f"{len(loader.skipped)} files skipped")
     return 0
 
 

@@ -33,7 +33,6 @@ import os
 import re
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields, replace
 from fractions import Fraction
 from functools import cache
@@ -44,6 +43,7 @@ import av
 import cv2
 import numpy as np
 import soundfile as sf
+from joblib.externals.loky import ProcessPoolExecutor
 from scipy import signal
 from tqdm import tqdm
 
@@ -859,6 +859,9 @@ def write_demo_dataset(
                 written.extend(_write_take(job))
                 bar.update()
         else:
+            # loky's workers start clean instead of forking this process: a fork of a process
+            # that already runs threads (TensorFlow, OpenCV) can wait forever on a lock that no
+            # thread of the child will release. Unlike spawn, loky needs no __main__ guard.
             with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
                 for paths in pool.map(_write_take, jobs, chunksize=4):
                     written.extend(paths)

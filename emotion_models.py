@@ -17,6 +17,7 @@ on. Labels are class indices (``EMOTIONS[i]``); one-hot labels are accepted too.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from collections.abc import Sequence
@@ -172,7 +173,13 @@ class EmotionModel:
         The model is built from the training data's shape if :meth:`build_model` was
         not called, and its input normalization is adapted to the training data.
         With ``patience`` set, the weights of the best validation epoch are restored.
+
+        ``X_train`` (and ``X_val``) may also be a ``keras.utils.PyDataset`` that yields
+        ``(inputs, labels)`` batches, such as ``video_batches.VideoBatches`` streaming from
+        the frame cache; ``y_train``, ``y_val`` and ``batch_size`` are then unused.
         """
+        if isinstance(X_train, keras.utils.PyDataset):
+            return self._train_streaming(X_train, X_val, epochs, patience, callbacks, verbose)
         y_train = as_class_indices(y_train)
         if self.model is None:
             self.build_model(_shape_of(X_train))
@@ -195,6 +202,32 @@ class EmotionModel:
             batch_size=batch_size,
             callbacks=all_callbacks,
             verbose=verbose,
+        )
+
+    def _train_streaming(
+        self,
+        train: keras.utils.PyDataset,
+        val: keras.utils.PyDataset | None,
+        epochs: int,
+        patience: int | None,
+        callbacks: Sequence[keras.callbacks.Callback],
+        verbose: int | str,
+    ) -> keras.callbacks.History:
+        """:meth:`train` on batches from a PyDataset (its own order and shuffling are kept)."""
+        if self.model is None:
+            self.build_model(_shape_of(train[0][0]))
+        # A dataset with paired audio offers all of it for the MFCC statistics; else its first batch.
+        adaptation = getattr(train, "adaptation_inputs", None)
+        self._adapt_normalization(adaptation if adaptation is not None else train[0][0])
+        all_callbacks = list(callbacks)
+        if val is not None and patience is not None:
+            all_callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss", patience=patience, restore_best_weights=True
+                )
+            )
+        return self.model.fit(
+            train, validation_data=val, epochs=epochs, shuffle=False, callbacks=all_callbacks, verbose=verbose
         )
 
     def evaluate(self, X: ArrayOrPair, y: np.ndarray, batch_size: int = 32) -> dict[str, float]:
@@ -235,13 +268,24 @@ class EmotionModel:
             keras_version=keras.__version__,
             backend=keras.backend.backend(),
         )
-        # Write to a temporary name first: a crash mid-save must not leave a broken model under the real name.
+        # Write both to temporary names first, then rename: a crash or a full disk mid-save
+        # never leaves a broken model under the real name, nor a model beside the old metadata.
         tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-        self._require_model().save(tmp)
-        os.replace(tmp, path)
         metadata_path = metadata_path_for(path)
         tmp_json = metadata_path.with_name(f".{metadata_path.name}.tmp")
-        tmp_json.write_text(json.dumps(self.metadata, indent=2, sort_keys=True) + "\n")
+        writing = tmp
+        try:
+            self._require_model().save(tmp)
+            writing = tmp_json
+            tmp_json.write_text(json.dumps(self.metadata, indent=2, sort_keys=True) + "\n")
+        except BaseException as error:
+            tmp.unlink(missing_ok=True)
+            tmp_json.unlink(missing_ok=True)
+            if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+                target = path if writing == tmp else metadata_path
+                raise OSError(f"no space left on device while writing {target}") from error
+            raise
+        os.replace(tmp, path)
         os.replace(tmp_json, metadata_path)
         return path
 
@@ -260,7 +304,12 @@ class EmotionModel:
             raise ValueError(
                 f"{path}: no {metadata_file.name} beside it; was it saved by this project's train_models.py?"
             )
-        metadata = json.loads(metadata_file.read_text())
+        try:
+            metadata = json.loads(metadata_file.read_text())
+        except (ValueError, UnicodeDecodeError) as error:
+            raise ValueError(f"{metadata_file}: not the JSON metadata of a model ({error})") from None
+        if not isinstance(metadata, dict):
+            raise ValueError(f"{metadata_file}: not the JSON metadata of a model (no object at the top)")
         target = MODEL_CLASSES.get(metadata.get("model_class", ""))
         if target is None:
             raise ValueError(
@@ -268,6 +317,9 @@ class EmotionModel:
             )
         if cls is not EmotionModel and not issubclass(target, cls):
             raise ValueError(f"{path} holds a {target.__name__}, not a {cls.__name__}")
+        missing = [key for key in ("num_emotions", "learning_rate", "dropout") if key not in metadata]
+        if missing:
+            raise ValueError(f"{metadata_file}: lacks {', '.join(missing)}; not written by this project")
         instance = target(
             num_emotions=metadata["num_emotions"],
             learning_rate=metadata["learning_rate"],
@@ -275,7 +327,12 @@ class EmotionModel:
         )
         # compile=False then compile again: an .h5 file carries no optimizer state that
         # every backend can restore, and fit() after a compiled .h5 load fails on all of them.
-        instance.model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        # safe_mode stays on: a file that would run code (a Lambda layer, say) is refused.
+        try:
+            instance.model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        except Exception as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise ValueError(f"{path}: not a loadable model of this project ({reason})") from error
         instance._normalization_adapted = True  # its statistics come from the training data
         instance.compile()
         instance.metadata = metadata

@@ -29,6 +29,7 @@ source folder (see download.py); archives already there are verified, not fetche
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
 import os
 import re
@@ -75,6 +76,7 @@ WRONG_EXTENSION = "wrong extension"
 WRONG_ACTOR_FOLDER = "wrong Actor folder"
 CONFLICT = "conflict"
 UNREADABLE = "unreadable"
+EMPTY = "empty file"
 
 _MEDIA_EXTENSIONS = AUDIO_EXTENSIONS + VIDEO_EXTENSIONS
 _ACTOR_FOLDER = re.compile(r"^actor_(\d+)$", re.IGNORECASE)
@@ -183,6 +185,8 @@ def _judge(item: _Input) -> tuple[RavdessName, PurePosixPath] | str:
     folder_actor = _folder_actor(item.inner_path)
     if folder_actor is not None and folder_actor != name.actor:
         return f"{WRONG_ACTOR_FOLDER}: in Actor_{folder_actor:02d} but the name says actor {name.actor:02d}"
+    if item.size == 0:
+        return f"{EMPTY}: 0 bytes, nothing to decode"
     return name, organized_path(name, extension)
 
 
@@ -243,7 +247,10 @@ def _file_sha256(path: Path) -> str:
 
 
 def _write_atomically(target: Path, fill: Callable[[IO[bytes]], None]) -> None:
-    """Write through a temporary file beside ``target`` so a final name never holds a half file."""
+    """Write through a temporary file beside ``target`` so a final name never holds a half file.
+
+    A full disk raises ``OSError("no space left on device while writing <target>")``.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     # Hidden and not a RAVDESS name, so a leftover from a killed run is never taken for data;
     # plain open() keeps the user's umask, unlike tempfile's private 0600 files.
@@ -252,8 +259,10 @@ def _write_atomically(target: Path, fill: Callable[[IO[bytes]], None]) -> None:
         with tmp_path.open("wb") as tmp:
             fill(tmp)
         os.replace(tmp_path, target)
-    except BaseException:
+    except BaseException as error:
         tmp_path.unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            raise OSError(f"no space left on device while writing {target}") from error
         raise
 
 
@@ -586,7 +595,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help=(
             "exit 2 if any file was skipped (bad name, wrong extension or folder, unsafe archive member, "
-            "conflict, unreadable); non-media files such as README.txt are still only counted "
+            "conflict, unreadable or corrupt archive, empty file); non-media files such as README.txt are still only counted "
             "(default: off, skipped files are reported and the exit status is 0)"
         ),
     )
@@ -630,7 +639,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     # Synthetic demo files must never slip into a real run that searches data/.
-    report = organize(source, args.dest, exclude=[] if args.demo else [DEMO_ROOT])
+    try:
+        report = organize(source, args.dest, exclude=[] if args.demo else [DEMO_ROOT])
+    except OSError as error:  # a full disk, or a destination that cannot be written
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     real_skips = [item for item in report.skipped if skip_kind(item[1]) != NOT_MEDIA]
     if not (report.written or report.unchanged or report.duplicates or real_skips):
         print(f"error: no RAVDESS media files found in {str(source)!r}. {how_to_fill}", file=sys.stderr)

@@ -23,8 +23,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import numpy as np
 import pandas as pd
 
-from data_loader import FeatureSettings, MediaError, extract_mfcc, sample_frames
-from emotion_models import EmotionModel
+from data_loader import FeatureSettings, MediaError, extract_mfcc, sample_frames_job
+from emotion_models import EmotionModel, metadata_path_for
 from ravdess import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, InvalidRavdessName, parse_name
 
 INPUT_EXTENSIONS = {
@@ -60,11 +60,55 @@ def audio_twin(video_path: Path) -> Path:
     return video_path
 
 
+def check_model(model: EmotionModel, model_path: Path) -> FeatureSettings:
+    """The feature settings stored beside a model, once they agree with the network itself.
+
+    Raises
+    ------
+    ValueError
+        Naming both files when the metadata's kind or feature settings do not fit the
+        network's inputs (a ``.json`` edited by hand, or copied from another model).
+    """
+    metadata_file = metadata_path_for(model_path)
+    if model.metadata.get("kind") != model.kind:
+        raise ValueError(
+            f"{metadata_file} says kind {model.metadata.get('kind')!r} but {model_path} holds a "
+            f"{type(model).__name__} ({model.kind} model)"
+        )
+    try:
+        settings = FeatureSettings.from_dict(model.metadata["features"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"{metadata_file}: no valid feature settings ({error!r})") from None
+    expected = {
+        "audio": [settings.audio_shape],
+        "video": [settings.video_shape],
+        "fusion": [settings.audio_shape, settings.video_shape],
+    }[model.kind]
+    actual = [tuple(tensor.shape[1:]) for tensor in model.model.inputs]
+    if actual != expected:
+        raise ValueError(
+            f"{metadata_file} asks for features of shape {_shapes(expected)} but {model_path} takes "
+            f"{_shapes(actual)}: the metadata does not belong to this model"
+        )
+    emotions, outputs = model.metadata.get("emotions"), int(model.model.outputs[0].shape[-1])
+    if not isinstance(emotions, list) or len(emotions) != outputs:
+        raise ValueError(
+            f"{metadata_file} names {len(emotions) if isinstance(emotions, list) else 'no'} emotions but "
+            f"{model_path} has {outputs} outputs: the metadata does not belong to this model"
+        )
+    return settings
+
+
+def _shapes(shapes: list[tuple[int, ...]]) -> str:
+    return " and ".join(str(tuple(int(d) for d in shape)) for shape in shapes)
+
+
 def features_for(path: Path, kind: str, settings: FeatureSettings):
     """Model input for one file: a batch of one, shaped as in training."""
     if kind == "audio":
         return extract_mfcc(path, settings)[None]
-    frames = sample_frames(path, settings.video_frames, settings.video_size)[None].astype(np.float32) / 255.0
+    # The same frames as training: face-cropped when the model's settings say so.
+    frames = sample_frames_job(path, settings)[None].astype(np.float32) / 255.0
     if kind == "video":
         return frames
     return [extract_mfcc(audio_twin(path), settings)[None], frames]
@@ -76,10 +120,15 @@ def predict_files(model: EmotionModel, paths: list[Path]) -> tuple[pd.DataFrame,
     Files that cannot be decoded are returned as messages instead of ending the run.
     """
     settings = FeatureSettings.from_dict(model.metadata["features"])
-    kind = model.metadata["kind"]
+    kind = model.kind
     emotions = model.metadata["emotions"]
     rows, problems = [], []
     for path in paths:
+        if path.suffix.lower() not in INPUT_EXTENSIONS[kind]:
+            problems.append(
+                f"{path}: a {kind} model takes {'/'.join(INPUT_EXTENSIONS[kind])} files, not {path.suffix or 'none'}"
+            )
+            continue
         try:
             probabilities = model.predict(features_for(path, kind, settings))[0]
         except MediaError as error:
@@ -108,13 +157,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         model = EmotionModel.load(args.model)
-        paths = expand_paths(args.paths, INPUT_EXTENSIONS[model.metadata["kind"]])
+        check_model(model, args.model)
+        paths = expand_paths(args.paths, INPUT_EXTENSIONS[model.kind])
     except (FileNotFoundError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if not paths:
         print(
-            f"error: no {'/'.join(INPUT_EXTENSIONS[model.metadata['kind']])} files in the given folders",
+            f"error: no {'/'.join(INPUT_EXTENSIONS[model.kind])} files in the given folders",
             file=sys.stderr,
         )
         return 2

@@ -52,6 +52,7 @@ from emotion_models import (
     VideoEmotion3DCNNLSTM,
 )
 from ravdess import EMOTIONS, parse_actor_list
+from video_batches import ClipSet
 
 
 @dataclass(frozen=True)
@@ -269,13 +270,31 @@ def load_dataset(loader: RAVDESSDataLoader, spec: ModelSpec):
     """``(X, y, info)`` for a model; X is ``[audio, video]`` for fusion."""
     if spec.kind == "audio":
         return loader.load_audio_dataset(spec.channel, return_info=True)
-    if spec.kind == "video":
-        return loader.load_video_dataset(spec.channel, return_info=True)
-    return loader.load_multimodal_dataset(spec.channel, return_info=True)
+    # Video and fusion stream from the on-disk frame cache (a ClipSet): memory does not grow with clips.
+    return loader.video_cache(spec.kind, spec.channel)
 
 
 def take_rows(X, rows: np.ndarray):
     return [x[rows] for x in X] if isinstance(X, list | tuple) else X[rows]
+
+
+def input_shape_of(X):
+    """What ``build_model`` takes for ``X``: arrays, an [audio, video] pair, or a streaming ClipSet."""
+    if isinstance(X, ClipSet):
+        return X.input_shape
+    return tuple(x.shape[1:] for x in X) if isinstance(X, list | tuple) else X.shape[1:]
+
+
+def model_inputs(X, rows: np.ndarray, y: np.ndarray | None = None, batch_size: int = 8, **batches):
+    """``(inputs, labels)`` of ``rows`` for ``EmotionModel.train``/``predict``.
+
+    Arrays are passed as they are; a ClipSet becomes ``video_batches.VideoBatches``
+    (keyword arguments such as ``shuffle`` and ``augment`` go to it) with labels None.
+    """
+    subset = take_rows(X, rows)
+    if isinstance(subset, ClipSet):
+        return subset.batches(y, batch_size, **batches), None
+    return subset, y
 
 
 @dataclass
@@ -308,6 +327,7 @@ def fit_and_evaluate(
     """
     epochs = args.epochs or spec.epochs
     batch_size = args.batch_size or spec.batch_size
+    augment = bool(getattr(args, "augment", True)) and isinstance(X, ClipSet)  # video and fusion only
     config = {
         "model": spec.name,
         "model_class": spec.model_class.__name__,
@@ -321,6 +341,7 @@ def fit_and_evaluate(
         "dropout": args.dropout,
         "patience": args.patience,
         "seed": args.seed,
+        "augment": augment,
         "train_actors": split.train_actors,
         "val_actors": split.val_actors,
         "test_actors": split.test_actors,
@@ -335,35 +356,46 @@ def fit_and_evaluate(
     model = spec.model_class(
         num_emotions=len(EMOTIONS), learning_rate=args.learning_rate, dropout=args.dropout
     )
-    model.build_model(tuple(x.shape[1:] for x in X) if isinstance(X, list | tuple) else X.shape[1:])
+    model.build_model(input_shape_of(X))
 
     for folder in (args.reports_dir, args.models_dir, args.plots_dir):
         folder.mkdir(parents=True, exist_ok=True)
     # A backup folder per configuration: an interrupted run resumes from its last epoch,
     # and a run with other settings never restores weights that do not fit.
     config_key = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
+    backup_dir = args.models_dir / ".backup" / f"{tag}_{config_key}"
+    history_csv = args.reports_dir / f"{tag}_history.csv"
+    resumed_at = _resume_history(backup_dir, history_csv)
+    if resumed_at:
+        print(f"resuming {tag} after epoch {resumed_at} from {backup_dir}")
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(args.models_dir / ".backup" / f"{tag}_{config_key}")),
-        keras.callbacks.CSVLogger(str(args.reports_dir / f"{tag}_history.csv")),
+        AtomicBackupAndRestore(str(backup_dir)),
+        # Appending on resume keeps the epochs before the interruption in the log.
+        keras.callbacks.CSVLogger(str(history_csv), append=bool(resumed_at)),
         keras.callbacks.TerminateOnNaN(),
     ]
     history = model.train(
-        take_rows(X, split.train),
-        y[split.train],
-        take_rows(X, split.val),
-        y[split.val],
+        *model_inputs(
+            X, split.train, y[split.train], batch_size, shuffle=True, augment=augment, seed=args.seed
+        ),
+        *model_inputs(X, split.val, y[split.val], batch_size),
         epochs=epochs,
         batch_size=batch_size,
         patience=args.patience,
         callbacks=callbacks,
         verbose=args.verbose,
     )
+    history_dict = history.history
+    if resumed_at:
+        # fit() only saw the epochs after the restart: the full history is in the log.
+        logged = pd.read_csv(history_csv)
+        history_dict = {column: logged[column].tolist() for column in logged.columns if column != "epoch"}
     evaluated_on = "test" if len(split.test) else "validation"
     rows = split.test if len(split.test) else split.val
-    y_pred = model.predict_classes(take_rows(X, rows))
+    y_pred = model.predict_classes(model_inputs(X, rows, batch_size=batch_size)[0])
     return FitResult(
         model=model,
-        history=history.history,
+        history=history_dict,
         y_true=y[rows],
         y_pred=y_pred,
         metrics=classification_metrics(y[rows], y_pred),
@@ -371,6 +403,46 @@ def fit_and_evaluate(
         actors=split.test_actors if len(split.test) else split.val_actors,
         config=config,
     )
+
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Keras' ``BackupAndRestore`` with each backup file replaced atomically.
+
+    Keras writes the backup over the previous one in place, so a kill during that write
+    would leave a weights file the restart cannot read. Here both files are written
+    under temporary names and renamed, so the backup always holds a completed epoch.
+    """
+
+    def _save_model(self) -> None:
+        backup = Path(self.backup_dir)
+        backup.mkdir(parents=True, exist_ok=True)
+        tmp_weights = backup / "next.weights.h5"  # Keras insists on the .weights.h5 suffix
+        tmp_metadata = backup / "next_training_metadata.json"
+        self.model.save_weights(str(tmp_weights), overwrite=True)
+        tmp_metadata.write_text(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}))
+        os.replace(tmp_weights, self._weights_path)
+        os.replace(tmp_metadata, self._training_metadata_path)
+
+
+def _resume_history(backup_dir: Path, history_csv: Path) -> int:
+    """Completed epochs of an interrupted run with this configuration (0: none, start afresh).
+
+    On a resume, the history log is cut to those epochs, so that rows of an epoch the
+    kill interrupted are never logged twice.
+    """
+    try:
+        epochs = int(json.loads((backup_dir / "training_metadata.json").read_text())["epoch"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+    if history_csv.exists():
+        try:
+            logged = pd.read_csv(history_csv)
+            tmp = history_csv.with_name(f".{history_csv.name}.tmp")
+            logged[logged["epoch"] < epochs].to_csv(tmp, index=False)
+            os.replace(tmp, history_csv)
+        except (ValueError, KeyError, pd.errors.ParserError):
+            history_csv.unlink()
+    return epochs
 
 
 def write_evaluation(result: FitResult, tag: str, title: str, args: argparse.Namespace) -> str:
@@ -554,6 +626,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--verbose", type=int, default=2, choices=(0, 1, 2), help="Keras fit verbosity (default %(default)s)"
     )
+    parser.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="augment video and fusion training batches on the fly: flip, rotation ±10°, zoom 0.9-1.1, "
+        "brightness and contrast; never for validation or test (default: on)",
+    )
+    parser.add_argument(
+        "--distribute",
+        action="store_true",
+        help="data-parallel training over all devices with keras.distribution.DataParallel "
+        "(JAX backend only: KERAS_BACKEND=jax; batch size a multiple of the device count)",
+    )
     add_feature_arguments(parser)
     return parser
 
@@ -576,6 +661,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if unknown or not names:
         parser.error(f"unknown model(s) {unknown}; choose from {', '.join(MODEL_SPECS)}")
     args.specs = [MODEL_SPECS[n] for n in names]
+    if args.distribute:
+        from distribute import DistributionError, enable_data_parallel
+
+        try:
+            enable_data_parallel([args.batch_size or spec.batch_size for spec in args.specs])
+        except DistributionError as error:
+            parser.error(str(error))
     return args
 
 
@@ -605,7 +697,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(
                 cross_validate(spec, loader, args) if args.folds else train_holdout(spec, loader, args)
             )
-    except (FileNotFoundError, ValueError, MediaError) as error:
+    except (OSError, ValueError, MediaError) as error:  # OSError: a full disk, say
         print(f"error: {error}", file=sys.stderr)
         return 2
     finally:
