@@ -33,7 +33,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import cv2
 import joblib
 import librosa
 import numpy as np
@@ -197,11 +196,12 @@ def extract_mfcc(path: str | Path, settings: FeatureSettings) -> np.ndarray:
 
 
 def sample_frames(path: str | Path, n_frames: int, size: tuple[int, int]) -> np.ndarray:
-    """Decode a clip once, front to back, keeping ``n_frames`` evenly spaced frames.
+    """Decode a clip once, front to back, keeping ``n_frames`` evenly spaced whole frames.
 
     Frames that are not kept are only grabbed, never converted, and the clip is never
     seeked: seeking by index in H.264 is many times slower than reading sequentially.
-    A clip with fewer frames than asked repeats frames (evenly, in order).
+    A clip with fewer frames than asked repeats frames (evenly, in order). The decoding
+    is ``video_features.sample_face_frames`` without a crop.
 
     Returns
     -------
@@ -213,48 +213,9 @@ def sample_frames(path: str | Path, n_frames: int, size: tuple[int, int]) -> np.
         When the clip cannot be opened, stops decoding well before the frame count its
         container states (a truncated file), or every sampled frame is black.
     """
-    path = Path(path)
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        raise MediaError(f"{path}: cannot open video")
-    try:
-        total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        if total <= 0:
-            total = _count_frames(capture)
-        wanted = np.linspace(0, max(total - 1, 0), n_frames).round().astype(int)
-        height, width = size
-        frames: dict[int, np.ndarray] = {}
-        wanted_set = set(wanted.tolist())
-        index = 0
-        while index <= wanted[-1] and capture.grab():
-            if index in wanted_set:
-                ok, bgr = capture.retrieve()
-                if ok:
-                    resized = cv2.resize(bgr, (width, height), interpolation=cv2.INTER_AREA)
-                    frames[index] = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB)
-            index += 1
-    finally:
-        capture.release()
-    if not frames:
-        raise MediaError(f"{path}: no frame could be decoded")
-    # Real clips often state one frame more than decodes; a cut-off file stops far earlier.
-    if index <= wanted[-1] and index < total - max(2, total // 10):
-        raise MediaError(f"{path}: truncated, only {index} of the {total} frames it states decode")
-    if max(frame.max() for frame in frames.values()) < BLACK_LEVEL:
-        raise MediaError(f"{path}: video is black (every sampled frame is below level {BLACK_LEVEL})")
-    # The container's frame count can overstate what decodes: fall back to the
-    # nearest decoded frame so a short or truncated clip still yields n_frames.
-    decoded = np.array(sorted(frames))
-    nearest = decoded[np.abs(decoded[None, :] - wanted[:, None]).argmin(axis=1)]
-    return np.stack([frames[i] for i in nearest])
+    from video_features import sample_face_frames  # it builds on this module's settings and errors
 
-
-def _count_frames(capture: cv2.VideoCapture) -> int:
-    count = 0
-    while capture.grab():
-        count += 1
-    capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
-    return count
+    return sample_face_frames(path, n_frames, size, crop="none")[0]
 
 
 # --------------------------------------------------------------------------- caches
@@ -653,11 +614,10 @@ def extract_mfcc_job(path: Path, settings: FeatureSettings) -> np.ndarray:
 
 def sample_frames_job(path: Path, settings: FeatureSettings) -> np.ndarray:
     """Picklable worker: the frames of one file as the settings say (count, size, face crop or not)."""
-    if settings.face_crop:
-        from video_features import sample_face_frames
+    from video_features import sample_face_frames
 
-        return sample_face_frames(path, settings.video_frames, settings.video_size)[0]
-    return sample_frames(path, settings.video_frames, settings.video_size)
+    crop = "face" if settings.face_crop else "none"
+    return sample_face_frames(path, settings.video_frames, settings.video_size, crop=crop)[0]
 
 
 def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
@@ -666,6 +626,16 @@ def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
 
 
 # --------------------------------------------------------------------------- CLI
+
+
+def add_data_dir_argument(parser: argparse.ArgumentParser) -> None:
+    """``--data-dir``: the organized folder, as every pipeline step after organize reads it."""
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("data/organized"),
+        help="folder with manifest.csv, written by organize_data.py (default %(default)s)",
+    )
 
 
 def add_feature_arguments(parser: argparse.ArgumentParser) -> None:
@@ -726,12 +696,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Extract and cache model features (MFCCs, video frames) from an organized RAVDESS folder.",
     )
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=Path("data/organized"),
-        help="folder with manifest.csv (default %(default)s)",
-    )
+    add_data_dir_argument(parser)
     parser.add_argument(
         "--kinds",
         default="audio,video,fusion",

@@ -44,7 +44,13 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
-from data_loader import MediaError, RAVDESSDataLoader, add_feature_arguments, settings_from_args
+from data_loader import (
+    MediaError,
+    RAVDESSDataLoader,
+    add_data_dir_argument,
+    add_feature_arguments,
+    settings_from_args,
+)
 from emotion_models import (
     AudioEmotionCNNLSTM,
     EmotionModel,
@@ -572,12 +578,7 @@ def build_parser() -> argparse.ArgumentParser:
             + ". Every split is by actor; a random split is deliberately not offered."
         ),
     )
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=Path("data/organized"),
-        help="folder with manifest.csv (default %(default)s)",
-    )
+    add_data_dir_argument(parser)
     parser.add_argument(
         "--models", default=",".join(MODEL_SPECS), help="comma-separated models to train (default: all five)"
     )

@@ -264,8 +264,7 @@ def _decode_kept_frames(path: Path, n_frames: int, decoder_threads: int | None) 
         kept[tail[0]] = tail[1]
     if not kept:
         raise MediaError(f"{path}: no frame could be decoded")
-    # The same rules as data_loader.sample_frames: a cut-off file stops far before the
-    # count it states, and a black clip has no face to read.
+    # A cut-off file stops far before the count it states, and a black clip has no face to read.
     if index <= wanted[-1] and index < total - max(2, total // 10):
         raise MediaError(f"{path}: truncated, only {index} of the {total} frames it states decode")
     if max(frame.max() for frame in kept.values()) < BLACK_LEVEL:

@@ -312,7 +312,7 @@ def test_distribute_needs_the_jax_backend(capsys) -> None:
 
 def test_distribute_trains_on_two_virtual_cpu_devices(tmp_path: Path) -> None:
     pytest.importorskip(
-        "jax", reason="jax is not installed (it is not in requirements.txt); --distribute needs it"
+        "jax", reason="jax is not installed: run ./setup.sh (requirements.txt has it); --distribute needs it"
     )
     script = textwrap.dedent(
         """
