@@ -463,7 +463,10 @@ class RAVDESSDataLoader:
 
     def cache_path(self, kind: str, channel: str) -> Path:
         """Where the features of ``kind`` and ``channel`` are cached for these settings and files."""
-        key = hashlib.sha256(self._cache_key_source(kind, channel).encode()).hexdigest()[:16]
+        return self._cache_path_for(kind, channel, self._cache_key_source(kind, channel))
+
+    def _cache_path_for(self, kind: str, channel: str, key_source: str) -> Path:
+        key = hashlib.sha256(key_source.encode()).hexdigest()[:16]
         return self.cache_dir / f"{kind}_{channel}_{key}.npz"
 
     def _cache_key_source(self, kind: str, channel: str) -> str:
@@ -494,8 +497,9 @@ class RAVDESSDataLoader:
         Everything left out is reported and added to ``skipped``; with ``strict`` a
         :class:`MediaError` listing it is raised instead of returning the dataset.
         """
-        path = self.cache_path(kind, channel)
+        # One selection and key for both the cache's name and the key stored inside it.
         key_source = self._cache_key_source(kind, channel)
+        path = self._cache_path_for(kind, channel, key_source)
         first_skip = len(self.skipped)
         if kind == "fusion":
             self._report(self._unpaired_takes(channel))
@@ -513,18 +517,23 @@ class RAVDESSDataLoader:
                 self._report(json.loads(meta.get("skipped", "[]")))
                 self._check_strict(kind, channel, first_skip)
                 return X, y, info
-        rows = self.select(kind, channel)
-        if rows.empty:
-            raise ValueError(
-                f"no {kind} files for channel {channel!r} in {self.data_dir / 'manifest.csv'}; "
-                "run organize_data.py on the archives that hold them"
-            )
+        rows = self._required_rows(kind, channel)
         self._failures = []
         X, rows = self._extract(kind, rows)
         y = rows["emotion_code"].to_numpy(dtype=np.int64) - 1
         save_features(path, X, y, rows, meta={"key": key_source, "skipped": json.dumps(self._failures)})
         self._check_strict(kind, channel, first_skip)
         return X, y, rows
+
+    def _required_rows(self, kind: str, channel: str) -> pd.DataFrame:
+        """:meth:`select`, refusing an empty selection with what to do about it."""
+        rows = self.select(kind, channel)
+        if rows.empty:
+            raise ValueError(
+                f"no {kind} files for channel {channel!r} in {self.data_dir / 'manifest.csv'}; "
+                "run organize_data.py on the archives that hold them"
+            )
+        return rows
 
     def _report(self, messages: Sequence[str], limit: int = 20) -> None:
         """Print what is left out (the first ``limit`` of a batch) and record all of it in ``skipped``."""

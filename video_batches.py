@@ -300,14 +300,9 @@ def build_clip_set(loader, kind: str, channel: str):
     if kind not in ("video", "fusion"):
         raise ValueError(f"video_cache is for kind 'video' or 'fusion', got {kind!r}")
     first_skip = len(loader.skipped)
-    rows = loader.select(kind, channel)
     if kind == "fusion":
         loader._report(loader._unpaired_takes(channel))
-    if rows.empty:
-        raise ValueError(
-            f"no {kind} files for channel {channel!r} in {loader.data_dir / 'manifest.csv'}; "
-            "run organize_data.py on the archives that hold them"
-        )
+    rows = loader._required_rows(kind, channel)
     clip_rows = rows
     if kind == "fusion":
         video = loader.select("video", channel).set_index("take")
