@@ -1,10 +1,15 @@
 """Actor-independent benchmark of the audio models on real RAVDESS audio, with a classic baseline.
 
-For speech and song it runs, on the same K actor folds (``train_models.actor_folds``):
+For speech and song it runs, on the same K actor folds (``train_models.actor_folds``),
+one row per step from the classic baseline to ``--preset best``:
 
-- the project's CNN-LSTM (``train_models.py --folds K`` with the chosen preset);
 - a classic baseline a user could pick instead: per-file MFCC, delta-MFCC and log-mel
   statistics (mean and standard deviation over time) with a scikit-learn RBF SVM;
+- the same SVM with the statistics standardised per speaker, then on the full utterance
+  functionals (``audio_functionals``) without and with per-speaker normalization;
+- the project's networks through ``train_models.py --folds K``: the seed's CNN-LSTM
+  (``--preset seed``), and the ``--preset best`` MLP without per-speaker normalization,
+  with early stopping instead of the refit, and as it is;
 
 and it measures feature extraction: files per second of the project's parallel,
 cached extractor against a plain sequential ``librosa.load`` + ``librosa.feature.mfcc``
@@ -25,6 +30,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -39,10 +45,25 @@ from sklearn.svm import SVC
 from tqdm.auto import tqdm
 
 import train_models
+from audio_functionals import speaker_normalize
 from data_loader import FeatureSettings, RAVDESSDataLoader, load_audio_samples
 from organize_data import organize
 
 BASELINE_SAMPLE_RATE = 22050
+
+NETWORK_VARIANTS: dict[str, tuple[str, list[str]]] = {
+    "seed": ("CNN-LSTM on 13 MFCC x 216 (--preset seed)", ["--preset", "seed"]),
+    "best-no-speaker-norm": (
+        "MLP on functionals, no per-speaker normalization",
+        ["--preset", "best", "--no-speaker-norm"],
+    ),
+    "best-early-stopping": (
+        "MLP on functionals + per-speaker norm., early stopping, no refit",
+        ["--preset", "best", "--patience", "10", "--no-refit"],
+    ),
+    "best": ("MLP on functionals + per-speaker norm., refit (--preset best)", ["--preset", "best"]),
+}
+"""The networks trained through ``train_models.py``: name -> (table row, its options)."""
 
 
 def statistics_features(path: Path) -> np.ndarray:
@@ -62,7 +83,7 @@ def statistics_features(path: Path) -> np.ndarray:
     return np.concatenate([frames.mean(axis=1), frames.std(axis=1)]).astype(np.float32)
 
 
-def svm_baseline(features: np.ndarray, y: np.ndarray, folds: list[train_models.ActorSplit]) -> pd.DataFrame:
+def svm_folds(features: np.ndarray, y: np.ndarray, folds: list[train_models.ActorSplit]) -> pd.DataFrame:
     """RBF SVM on standardised statistics, trained on each fold's training and validation actors."""
     rows = []
     for index, split in enumerate(folds, start=1):
@@ -76,7 +97,8 @@ def svm_baseline(features: np.ndarray, y: np.ndarray, folds: list[train_models.A
 
 def extraction_speed(loader: RAVDESSDataLoader, channel: str, limit: int) -> dict[str, float]:
     """Files per second: the project's parallel extractor (cold, then cached) vs a sequential librosa loop."""
-    rows = loader.select("audio", channel).head(limit)
+    rows = loader.select("audio", channel)
+    rows = rows.head(limit) if limit else rows
     paths = [loader.data_dir / p for p in rows["path"]]
     settings = loader.settings
 
@@ -122,15 +144,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--channels", default="speech,song", help="default %(default)s")
     parser.add_argument("--folds", type=int, default=5, help="actor folds (default %(default)s)")
     parser.add_argument(
-        "--epochs", type=int, default=50, help="CNN-LSTM epochs per fold (default %(default)s)"
+        "--epochs", type=int, default=None, help="epochs per fold for every network (default: each preset's)"
     )
     parser.add_argument("--seed", type=int, default=42, help="default %(default)s")
     parser.add_argument(
-        "--speed-files", type=int, default=200, help="files timed for extraction speed (default %(default)s)"
+        "--speed-files",
+        type=int,
+        default=0,
+        help="files timed for extraction speed per channel; 0 times all of them (default %(default)s)",
     )
-    parser.add_argument("--skip-cnn", action="store_true", help="only the baseline and the extraction speed")
+    parser.add_argument(
+        "--networks",
+        default=",".join(NETWORK_VARIANTS),
+        help="comma-separated networks to train, from: " + ", ".join(NETWORK_VARIANTS) + "; 'none' for only "
+        "the SVM rows and the extraction speed (default: all)",
+    )
     parser.add_argument("--reports-dir", type=Path, default=Path("reports"), help="default %(default)s")
     args = parser.parse_args(argv)
+    networks = [] if args.networks == "none" else [n.strip() for n in args.networks.split(",") if n.strip()]
+    unknown = sorted(set(networks) - set(NETWORK_VARIANTS))
+    if unknown:
+        parser.error(f"unknown networks {unknown}; choose from {', '.join(NETWORK_VARIANTS)}")
     if not args.ravdess.is_dir():
         print(
             f"error: {args.ravdess} not found: point --ravdess at the RAVDESS audio archives or folders",
@@ -141,25 +175,40 @@ def main(argv: list[str] | None = None) -> int:
     organized = args.work_dir / "organized"
     organize(args.ravdess, organized, progress=True)
     loader = RAVDESSDataLoader(organized, FeatureSettings())
+    # The SVM rows normalize per speaker themselves, so they read the raw functionals.
+    functionals_settings = replace(train_models.PRESETS["best"].feature_settings(), speaker_norm=False)
+    functionals_loader = RAVDESSDataLoader(organized, functionals_settings)
     args.reports_dir.mkdir(parents=True, exist_ok=True)
     rows, speeds, fold_actors = [], {}, {}
     for channel in args.channels.split(","):
         speeds[channel] = extraction_speed(loader, channel, args.speed_files)
         print(f"{channel} extraction: {speeds[channel]}")
         _, y, info = loader.load_audio_dataset(channel, return_info=True)
-        folds = train_models.actor_folds(info["actor"].to_numpy(), args.folds, seed=args.seed)
+        actors = info["actor"].to_numpy()
+        folds = train_models.actor_folds(actors, args.folds, seed=args.seed)
         fold_actors[channel] = [split.test_actors for split in folds]
         paths = [organized / p for p in info["path"]]
-        features = np.stack(
+        statistics = np.stack(
             joblib.Parallel(n_jobs=-1)(
                 joblib.delayed(statistics_features)(p) for p in tqdm(paths, desc=f"statistics {channel}")
             )
         )
-        baseline = svm_baseline(features, y, folds)
-        rows.append(_row("MFCC/log-mel statistics + SVM", channel, args.folds, baseline))
-        print(rows[-1])
-        if not args.skip_cnn:
-            reports = args.reports_dir / "benchmark_cnn"
+        functionals, _, functionals_info = functionals_loader.load_audio_dataset(channel, return_info=True)
+        if not (functionals_info["path"].to_numpy() == info["path"].to_numpy()).all():
+            raise RuntimeError("the MFCC and functionals datasets hold different files")  # same manifest rows
+        svm_rows = (
+            ("MFCC/log-mel statistics + SVM (baseline)", statistics),
+            ("statistics + per-speaker normalization + SVM", speaker_normalize(statistics, actors)),
+            ("functionals + SVM, no per-speaker normalization", functionals),
+            ("functionals + per-speaker normalization + SVM", speaker_normalize(functionals, actors)),
+        )
+        for name, features in svm_rows:
+            rows.append(_row(name, channel, args.folds, svm_folds(features, y, folds)))
+            print(rows[-1])
+        for network in networks:
+            name, options = NETWORK_VARIANTS[network]
+            reports = args.reports_dir / "benchmark_networks" / network
+            epochs = ["--epochs", str(args.epochs)] if args.epochs else []
             status = train_models.main(
                 [
                     "--data-dir",
@@ -168,8 +217,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"audio-{channel}",
                     "--folds",
                     str(args.folds),
-                    "--epochs",
-                    str(args.epochs),
+                    *options,
+                    *epochs,
                     "--seed",
                     str(args.seed),
                     "--verbose",
@@ -184,17 +233,23 @@ def main(argv: list[str] | None = None) -> int:
             )
             if status:
                 return status
-            folds_table = pd.read_csv(reports / f"audio_emotion_{channel}_cv_folds.csv")
             rows.append(
-                _row("CNN-LSTM, seed configuration (13 MFCC x 216)", channel, args.folds, folds_table)
+                _row(
+                    name, channel, args.folds, pd.read_csv(reports / f"audio_emotion_{channel}_cv_folds.csv")
+                )
             )
             print(rows[-1])
     table = pd.DataFrame(rows)
     table.to_csv(args.reports_dir / "benchmark_audio.csv", index=False)
     speed_table = pd.DataFrame(speeds).T
+    # One line per step with speech and song side by side: the README's improvements table.
+    steps = table.pivot(index="model", columns="channel", values="accuracy").reindex(
+        table["model"].drop_duplicates()
+    )
     text = (
-        f"{table.to_markdown(index=False)}\n\nFeature extraction ({os.cpu_count()} cores):\n\n"
-        f"{speed_table.to_markdown(floatfmt='.1f')}\n"
+        f"Accuracy ({args.folds}-fold actor cross-validation, mean ± std over folds):\n\n"
+        f"{steps.to_markdown()}\n\nAll metrics:\n\n{table.to_markdown(index=False)}\n\n"
+        f"Feature extraction ({os.cpu_count()} cores):\n\n{speed_table.to_markdown(floatfmt='.1f')}\n"
     )
     (args.reports_dir / "benchmark_audio.md").write_text(text)
     record = {

@@ -47,6 +47,7 @@ FEATURE_VERSION = 2
 """Bumped whenever extraction code changes what it computes, so old caches are rebuilt."""
 
 KINDS = ("audio", "video", "fusion")
+AUDIO_FEATURES = ("mfcc", "functionals")
 
 BLACK_LEVEL = 8
 """A clip whose sampled frames all stay below this 0-255 level is black: no face to read."""
@@ -74,6 +75,13 @@ class FeatureSettings:
     face_crop : bool
         Crop frames to the face (one Haar-cascade box per clip) before resizing; when no
         face is found, to the centre square. See ``video_features.sample_face_frames``.
+    audio_features : {"mfcc", "functionals"}
+        ``"mfcc"``: the (n_mfcc, max_frames) MFCC image of the seed's CNN-LSTM.
+        ``"functionals"``: one vector of utterance statistics per file, see
+        ``audio_functionals`` (``n_mfcc`` and ``max_frames`` are then unused).
+    speaker_norm : bool
+        Standardise audio features within each speaker's own recordings (the RAVDESS
+        actor; in ``predict.py`` the actor or the folder). Functionals only.
     """
 
     sample_rate: int = 22050
@@ -84,8 +92,13 @@ class FeatureSettings:
     video_frames: int = 30
     video_size: tuple[int, int] = (224, 224)
     face_crop: bool = True
+    audio_features: str = "mfcc"
+    speaker_norm: bool = False
 
     def __post_init__(self) -> None:
+        _check_choice("audio_features", self.audio_features, AUDIO_FEATURES)
+        if self.speaker_norm and self.audio_features != "functionals":
+            raise ValueError("speaker_norm needs audio_features='functionals'")
         for name in ("sample_rate", "n_mfcc", "max_frames", "n_fft", "hop_length", "video_frames"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
@@ -95,7 +108,12 @@ class FeatureSettings:
         object.__setattr__(self, "face_crop", bool(self.face_crop))
 
     @property
-    def audio_shape(self) -> tuple[int, int]:
+    def audio_shape(self) -> tuple[int, ...]:
+        """One file's audio features: (n_mfcc, max_frames), or (n_features,) for functionals."""
+        if self.audio_features == "functionals":
+            from audio_functionals import n_features
+
+            return (n_features(),)
         return (self.n_mfcc, self.max_frames)
 
     @property
@@ -404,15 +422,23 @@ class RAVDESSDataLoader:
     # -- public datasets
 
     def load_audio_dataset(self, channel: str = "speech", return_info: bool = False):
-        """MFCC features of every audio-only file of a channel.
+        """Audio features of every audio-only file of a channel.
+
+        With ``settings.speaker_norm`` every feature is standardised within each actor's
+        own files (``audio_functionals.speaker_normalize``); the cache keeps them raw.
 
         Returns
         -------
-        X : np.ndarray, shape (n, n_mfcc, max_frames), float32
+        X : np.ndarray, float32, shape (n, n_mfcc, max_frames) for MFCCs, or
+            (n, n_features) for functionals (``settings.audio_shape`` per file)
         y : np.ndarray, shape (n,), int64 class index (``EMOTIONS[y]`` is the name)
         info : pd.DataFrame, only with ``return_info``: the manifest row of each sample
         """
         X, y, info = self._cached("audio", channel)
+        if self.settings.speaker_norm:
+            from audio_functionals import speaker_normalize
+
+            X = speaker_normalize(X, info["actor"].to_numpy())
         return (X, y, info) if return_info else (X, y)
 
     def load_video_dataset(self, channel: str = "speech", return_info: bool = False, scale: bool = True):
@@ -457,6 +483,8 @@ class RAVDESSDataLoader:
         """
         from video_batches import build_clip_set
 
+        if kind == "fusion":
+            self._check_fusion_audio()
         return build_clip_set(self, kind, channel)
 
     # -- caching
@@ -486,7 +514,7 @@ class RAVDESSDataLoader:
 
     def _relevant_settings(self, kind: str) -> dict[str, object]:
         settings = self.settings.to_dict()
-        audio_keys = ("sample_rate", "n_mfcc", "max_frames", "n_fft", "hop_length")
+        audio_keys = ("sample_rate", "n_mfcc", "max_frames", "n_fft", "hop_length", "audio_features")
         video_keys = ("video_frames", "video_size", "face_crop")
         keys = {"audio": audio_keys, "video": video_keys, "fusion": audio_keys + video_keys}[kind]
         return {k: settings[k] for k in keys}
@@ -497,6 +525,8 @@ class RAVDESSDataLoader:
         Everything left out is reported and added to ``skipped``; with ``strict`` a
         :class:`MediaError` listing it is raised instead of returning the dataset.
         """
+        if kind == "fusion":
+            self._check_fusion_audio()
         # One selection and key for both the cache's name and the key stored inside it.
         key_source = self._cache_key_source(kind, channel)
         path = self._cache_path_for(kind, channel, key_source)
@@ -524,6 +554,13 @@ class RAVDESSDataLoader:
         save_features(path, X, y, rows, meta={"key": key_source, "skipped": json.dumps(self._failures)})
         self._check_strict(kind, channel, first_skip)
         return X, y, rows
+
+    def _check_fusion_audio(self) -> None:
+        if self.settings.audio_features != "mfcc":
+            raise ValueError(
+                f"the fusion model reads MFCC images; audio_features={self.settings.audio_features!r} "
+                "is for the audio models only"
+            )
 
     def _required_rows(self, kind: str, channel: str) -> pd.DataFrame:
         """:meth:`select`, refusing an empty selection with what to do about it."""
@@ -563,7 +600,8 @@ class RAVDESSDataLoader:
         channel = rows["channel"].iat[0]
         paths = [self.data_dir / p for p in rows["path"]]
         if kind == "audio":
-            X, ok = self._parallel(extract_mfcc_job, paths, f"MFCC {channel}")
+            what = "functionals" if self.settings.audio_features == "functionals" else "MFCC"
+            X, ok = self._parallel(extract_audio_job, paths, f"{what} {channel}")
             return X, rows[ok].reset_index(drop=True)
         if kind == "video":
             X, ok = self._parallel(sample_frames_job, paths, f"frames {channel}")
@@ -621,6 +659,25 @@ def extract_mfcc_job(path: Path, settings: FeatureSettings) -> np.ndarray:
     return extract_mfcc(path, settings)
 
 
+def extract_audio_features(path: str | Path, settings: FeatureSettings) -> np.ndarray:
+    """The audio features ``settings.audio_features`` names, of one file.
+
+    Returns
+    -------
+    np.ndarray, shape ``settings.audio_shape``, float32
+    """
+    if settings.audio_features == "functionals":
+        from audio_functionals import extract_functionals
+
+        return extract_functionals(path, settings)
+    return extract_mfcc(path, settings)
+
+
+def extract_audio_job(path: Path, settings: FeatureSettings) -> np.ndarray:
+    """Picklable worker: :func:`extract_audio_features` of one file."""
+    return extract_audio_features(path, settings)
+
+
 def sample_frames_job(path: Path, settings: FeatureSettings) -> np.ndarray:
     """Picklable worker: the frames of one file as the settings say (count, size, face crop or not)."""
     from video_features import sample_face_frames
@@ -648,37 +705,41 @@ def add_data_dir_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_feature_arguments(parser: argparse.ArgumentParser) -> None:
-    """The feature options shared by ``data_loader.py`` and ``train_models.py``."""
+    """The feature options shared by ``data_loader.py`` and ``train_models.py``.
+
+    Every default is None, meaning "as :func:`settings_from_args` is told" (the seed's
+    settings, or a preset's), so an option the user gives always wins.
+    """
     defaults = FeatureSettings()
     group = parser.add_argument_group("features")
+    group.add_argument("--sample-rate", type=int, help=f"audio rate in Hz (default {defaults.sample_rate})")
     group.add_argument(
-        "--sample-rate", type=int, default=defaults.sample_rate, help="audio rate in Hz (default %(default)s)"
+        "--audio-features",
+        choices=AUDIO_FEATURES,
+        help="audio model input: the MFCC image, or utterance functionals (statistics of MFCC, log-mel, "
+        f"pitch, loudness and spectral contours; see audio_functionals.py) (default {defaults.audio_features})",
     )
     group.add_argument(
-        "--n-mfcc", type=int, default=defaults.n_mfcc, help="MFCC coefficients (default %(default)s)"
+        "--speaker-norm",
+        action=argparse.BooleanOptionalAction,
+        help="standardise audio functionals within each actor's own recordings (no labels used) "
+        "(default: off)",
+    )
+    group.add_argument("--n-mfcc", type=int, help=f"MFCC coefficients (default {defaults.n_mfcc})")
+    group.add_argument(
+        "--max-frames", type=int, help=f"MFCC frames per clip, padded or cut (default {defaults.max_frames})"
     )
     group.add_argument(
-        "--max-frames",
-        type=int,
-        default=defaults.max_frames,
-        help="MFCC frames per clip, padded or cut (default %(default)s)",
-    )
-    group.add_argument(
-        "--video-frames",
-        type=int,
-        default=defaults.video_frames,
-        help="frames sampled per clip (default %(default)s)",
+        "--video-frames", type=int, help=f"frames sampled per clip (default {defaults.video_frames})"
     )
     group.add_argument(
         "--video-size",
         type=int,
-        default=defaults.video_size[0],
-        help="frames are resized to SIZE x SIZE pixels (default %(default)s)",
+        help=f"frames are resized to SIZE x SIZE pixels (default {defaults.video_size[0]})",
     )
     group.add_argument(
         "--face-crop",
         action=argparse.BooleanOptionalAction,
-        default=defaults.face_crop,
         help="crop video frames to the face (Haar cascade; centre square when none is found) "
         "before resizing (default: on)",
     )
@@ -690,15 +751,26 @@ def add_feature_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def settings_from_args(args: argparse.Namespace) -> FeatureSettings:
-    return FeatureSettings(
-        sample_rate=args.sample_rate,
-        n_mfcc=args.n_mfcc,
-        max_frames=args.max_frames,
-        video_frames=args.video_frames,
-        video_size=(args.video_size, args.video_size),
-        face_crop=getattr(args, "face_crop", True),
-    )
+def settings_from_args(args: argparse.Namespace, defaults: FeatureSettings | None = None) -> FeatureSettings:
+    """The options of :func:`add_feature_arguments` given on the command line, over ``defaults``.
+
+    Raises
+    ------
+    ValueError
+        When the combination is invalid (say ``--speaker-norm`` with MFCC images).
+    """
+    given = {
+        "sample_rate": args.sample_rate,
+        "audio_features": args.audio_features,
+        "speaker_norm": args.speaker_norm,
+        "n_mfcc": args.n_mfcc,
+        "max_frames": args.max_frames,
+        "video_frames": args.video_frames,
+        "video_size": None if args.video_size is None else (args.video_size, args.video_size),
+        "face_crop": args.face_crop,
+    }
+    base = (defaults or FeatureSettings()).to_dict()
+    return FeatureSettings.from_dict({**base, **{k: v for k, v in given.items() if v is not None}})
 
 
 def main(argv: list[str] | None = None) -> int:

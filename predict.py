@@ -8,6 +8,11 @@ Features are computed with exactly the settings stored beside the model
 FLAC, or the soundtrack of an MP4; video models take MP4; the fusion model takes an
 audio-video MP4 and uses the audio-only twin beside it (same name with ``03-``) when
 there is one, else the clip's own soundtrack.
+
+A model trained with per-speaker normalization (``--preset best``) standardises each
+speaker's files by that speaker's own recordings, so it needs several files of every
+speaker: the speaker is the RAVDESS actor when the file name says it, else the folder
+(``--speaker-groups folder`` always uses the folder).
 """
 
 from __future__ import annotations
@@ -23,9 +28,19 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import numpy as np
 import pandas as pd
 
-from data_loader import FeatureSettings, MediaError, extract_mfcc, sample_frames_job
+from audio_functionals import speaker_normalize
+from data_loader import (
+    FeatureSettings,
+    MediaError,
+    extract_audio_features,
+    extract_mfcc,
+    sample_frames_job,
+)
 from emotion_models import EmotionModel, metadata_path_for
 from ravdess import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, InvalidRavdessName, parse_name
+
+RELIABLE_SPEAKER_FILES = 10
+"""Below this many files a speaker's statistics are noisy; the benchmark had 44-60 per actor."""
 
 INPUT_EXTENSIONS = {
     "audio": AUDIO_EXTENSIONS + VIDEO_EXTENSIONS,
@@ -106,7 +121,7 @@ def _shapes(shapes: list[tuple[int, ...]]) -> str:
 def features_for(path: Path, kind: str, settings: FeatureSettings):
     """Model input for one file: a batch of one, shaped as in training."""
     if kind == "audio":
-        return extract_mfcc(path, settings)[None]
+        return extract_audio_features(path, settings)[None]
     # The same frames as training: face-cropped when the model's settings say so.
     frames = sample_frames_job(path, settings)[None].astype(np.float32) / 255.0
     if kind == "video":
@@ -114,15 +129,64 @@ def features_for(path: Path, kind: str, settings: FeatureSettings):
     return [extract_mfcc(audio_twin(path), settings)[None], frames]
 
 
-def predict_files(model: EmotionModel, paths: list[Path]) -> tuple[pd.DataFrame, list[str]]:
+def speaker_of(path: Path, grouping: str = "auto") -> str:
+    """Who speaks in ``path``: ``actor NN`` from a RAVDESS name (with ``auto``), else its folder."""
+    if grouping == "auto":
+        try:
+            return f"actor {parse_name(path).actor:02d}"
+        except InvalidRavdessName:
+            pass
+    return f"folder {path.parent}"
+
+
+def normalize_by_speaker(
+    features: list[np.ndarray], paths: list[Path], grouping: str = "auto"
+) -> tuple[np.ndarray, list[Path], list[str]]:
+    """Standardise each file's features by its speaker's files (``audio_functionals.speaker_normalize``).
+
+    Returns the normalised features and paths of the speakers with at least two files,
+    and a message for every file left out (a speaker with one file) and every speaker
+    with fewer than ``RELIABLE_SPEAKER_FILES``.
+    """
+    speakers = np.array([speaker_of(p, grouping) for p in paths])
+    names, counts = np.unique(speakers, return_counts=True)
+    alone = set(names[counts < 2].tolist())
+    problems = [
+        f"{p}: {speaker} has no other file here; this model normalizes every speaker by their own "
+        "recordings, so give several files of each speaker"
+        for p, speaker in zip(paths, speakers, strict=True)
+        if speaker in alone
+    ]
+    for name, count in zip(names, counts, strict=True):
+        if 2 <= count < RELIABLE_SPEAKER_FILES:
+            print(
+                f"note: {name} has {count} files; speaker statistics from fewer than "
+                f"{RELIABLE_SPEAKER_FILES} are noisy, so expect lower accuracy",
+                file=sys.stderr,
+            )
+    keep = np.array([s not in alone for s in speakers], dtype=bool)
+    if not keep.any():
+        return np.zeros((0, *np.shape(features[0])[1:]), np.float32), [], problems
+    kept = np.concatenate([f for f, k in zip(features, keep, strict=True) if k])
+    return (
+        speaker_normalize(kept, speakers[keep]),
+        [p for p, k in zip(paths, keep, strict=True) if k],
+        problems,
+    )
+
+
+def predict_files(
+    model: EmotionModel, paths: list[Path], speaker_groups: str = "auto"
+) -> tuple[pd.DataFrame, list[str]]:
     """One row per file that could be read: path, predicted emotion, one probability per emotion.
 
-    Files that cannot be decoded are returned as messages instead of ending the run.
+    Files that cannot be decoded (or, for a speaker-normalized model, whose speaker has
+    no other file) are returned as messages instead of ending the run.
     """
     settings = FeatureSettings.from_dict(model.metadata["features"])
     kind = model.kind
     emotions = model.metadata["emotions"]
-    rows, problems = [], []
+    inputs, readable, problems = [], [], []
     for path in paths:
         if path.suffix.lower() not in INPUT_EXTENSIONS[kind]:
             problems.append(
@@ -130,10 +194,18 @@ def predict_files(model: EmotionModel, paths: list[Path]) -> tuple[pd.DataFrame,
             )
             continue
         try:
-            probabilities = model.predict(features_for(path, kind, settings))[0]
+            inputs.append(features_for(path, kind, settings))
         except MediaError as error:
             problems.append(str(error))
             continue
+        readable.append(path)
+    if settings.speaker_norm and inputs:
+        normalized, readable, alone = normalize_by_speaker(inputs, readable, speaker_groups)
+        problems.extend(alone)
+        inputs = [row[None] for row in normalized]
+    rows = []
+    for path, features in zip(readable, inputs, strict=True):
+        probabilities = model.predict(features)[0]
         rows.append(
             {
                 "path": str(path),
@@ -154,6 +226,13 @@ def main(argv: list[str] | None = None) -> int:
         default="table",
         help="output format (default %(default)s)",
     )
+    parser.add_argument(
+        "--speaker-groups",
+        choices=("auto", "folder"),
+        default="auto",
+        help="for speaker-normalized models: who speaks in a file. auto: the RAVDESS actor when the name "
+        "says it, else the folder; folder: always the folder (default %(default)s)",
+    )
     args = parser.parse_args(argv)
     try:
         model = EmotionModel.load(args.model)
@@ -168,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    table, problems = predict_files(model, paths)
+    table, problems = predict_files(model, paths, args.speaker_groups)
     for problem in problems:
         print(f"skipped: {problem}", file=sys.stderr)
     if args.format == "csv":

@@ -528,7 +528,13 @@ def test_model_loading_keeps_safe_mode(tmp_path: Path, capsys: pytest.CaptureFix
 def test_project_models_have_no_lambda_layers() -> None:
     from emotion_models import MODEL_CLASSES
 
-    shapes = {"audio": (13, 40), "video": (4, 16, 16, 3), "fusion": ((13, 40), (4, 16, 16, 3))}
-    for model_class in MODEL_CLASSES.values():
-        network = model_class().build_model(shapes[model_class.kind])
+    shapes = {
+        "AudioEmotionCNNLSTM": (13, 40),
+        "AudioEmotionMLP": (40,),
+        "VideoEmotion3DCNNLSTM": (4, 16, 16, 3),
+        "MultimodalEmotionFusion": ((13, 40), (4, 16, 16, 3)),
+    }
+    assert set(shapes) == set(MODEL_CLASSES)
+    for name, model_class in MODEL_CLASSES.items():
+        network = model_class().build_model(shapes[name])
         assert not [layer for layer in network.layers if isinstance(layer, keras.layers.Lambda)]

@@ -7,6 +7,7 @@ import pytest
 
 from emotion_models import (
     AudioEmotionCNNLSTM,
+    AudioEmotionMLP,
     EmotionModel,
     MultimodalEmotionFusion,
     VideoEmotion3DCNNLSTM,
@@ -14,11 +15,13 @@ from emotion_models import (
 
 RNG = np.random.default_rng(0)
 AUDIO = (RNG.normal(size=(24, 13, 216)) * 40).astype(np.float32)
+FUNCTIONALS = RNG.normal(size=(24, 40)).astype(np.float32)
 VIDEO = RNG.random((24, 6, 32, 32, 3)).astype(np.float32)
 LABELS = np.arange(24) % 8
 
 CASES = [
     (AudioEmotionCNNLSTM, AUDIO, (13, 216)),
+    (AudioEmotionMLP, FUNCTIONALS, (40,)),
     (VideoEmotion3DCNNLSTM, VIDEO, (6, 32, 32, 3)),
     (MultimodalEmotionFusion, [AUDIO, VIDEO], ((13, 216), (6, 32, 32, 3))),
 ]
