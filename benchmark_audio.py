@@ -233,10 +233,12 @@ def main(argv: list[str] | None = None) -> int:
             )
             if status:
                 return status
+            preset = options[options.index("--preset") + 1]
+            spec = train_models.apply_preset(
+                train_models.MODEL_SPECS[f"audio-{channel}"], train_models.PRESETS[preset]
+            )
             rows.append(
-                _row(
-                    name, channel, args.folds, pd.read_csv(reports / f"audio_emotion_{channel}_cv_folds.csv")
-                )
+                _row(name, channel, args.folds, pd.read_csv(reports / f"{spec.file_stem}_cv_folds.csv"))
             )
             print(rows[-1])
     table = pd.DataFrame(rows)

@@ -475,17 +475,75 @@ class RAVDESSDataLoader:
         Fills ``<cache_dir>/frames`` (one uint8 ``.npy`` per clip, extracting only missing
         clips) and returns what ``video_batches.VideoBatches`` reads, without loading frames.
 
+        Video takes one clip per take (``select("video", ...)``). Fusion takes the
+        audio-video clips (``select("fusion", ...)``), pairs each with the MFCCs of its
+        take's audio-only twin (from the audio model's own cache; the clip's soundtrack
+        when there is no twin), and reads the take's frames from the same cache file as the
+        video model (RAVDESS's 01 and 02 files hold the same frames), so the two never
+        extract a take twice. Clips or audio that fail are reported in ``skipped`` and left
+        out (``strict`` raises instead).
+
         Returns
         -------
         clips : video_batches.ClipSet
             The cache files (and, for fusion, the MFCCs of each take's audio), row for row.
         y, info : as for :meth:`load_audio_dataset`
         """
-        from video_batches import build_clip_set
+        from video_batches import ClipSet
+        from video_features import FrameCache
 
+        if kind not in ("video", "fusion"):
+            raise ValueError(f"video_cache is for kind 'video' or 'fusion', got {kind!r}")
         if kind == "fusion":
             self._check_fusion_audio()
-        return build_clip_set(self, kind, channel)
+        first_skip = len(self.skipped)
+        if kind == "fusion":
+            self._report(self._unpaired_takes(channel))
+        rows = self._required_rows(kind, channel)
+        clip_rows = rows
+        if kind == "fusion":
+            video = self.select("video", channel).set_index("take")
+            clip_rows = video.loc[rows["take"]].reset_index()
+        cache = FrameCache(
+            self.cache_dir / "frames", self.settings, n_jobs=self.n_jobs, progress=self.progress
+        )
+        files = cache.ensure([self.data_dir / p for p in clip_rows["path"]], clip_rows["sha256"].tolist())
+        self._report(list(cache.failures.values()))
+        ok = np.array([f is not None for f in files], dtype=bool)
+        audio = None
+        if kind == "fusion":
+            audio = np.zeros((len(rows), *self.settings.audio_shape), np.float32)
+            found = np.zeros(len(rows), dtype=bool)
+            try:
+                X_audio, _, audio_info = self._cached("audio", channel)  # the audio model's MFCC cache
+                by_take = dict(zip(audio_info["take"].astype(str), range(len(audio_info)), strict=True))
+            except ValueError:  # no audio-only files of this channel at all
+                by_take = {}
+            for i, take in enumerate(rows["take"].astype(str)):
+                if take in by_take:
+                    audio[i], found[i] = X_audio[by_take[take]], True
+            if not found.all():  # no audio-only twin (or it failed): the clip's own soundtrack
+                missing = np.flatnonzero(~found)
+                paths = [self.data_dir / rows["path"].iat[i] for i in missing]
+                notes = {
+                    p: f"take {rows['take'].iat[i]}: no usable audio-only file"
+                    for p, i in zip(paths, missing, strict=True)
+                }
+                try:
+                    X_sound, sound_ok = self._parallel(
+                        extract_mfcc_job, paths, f"MFCC soundtracks {channel}", notes
+                    )
+                    audio[missing[sound_ok]], found[missing[sound_ok]] = X_sound, True
+                except MediaError:
+                    pass  # each failure is already reported
+            ok &= found
+        if not ok.any():
+            raise MediaError(f"none of the {len(rows)} {kind} {channel} takes could be used")
+        self._check_strict(kind, channel, first_skip)
+        kept_files = [f for f, keep in zip(files, ok, strict=True) if keep]
+        clips = ClipSet(kept_files, None if audio is None else audio[ok], cache.folder)
+        kept = rows[ok].reset_index(drop=True)
+        return clips, kept["emotion_code"].to_numpy(dtype=np.int64) - 1, kept
 
     # -- caching
 

@@ -70,7 +70,7 @@ from video_batches import ClipSet
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One trainable model: what it reads, how it is built, and the seed's defaults."""
+    """One trainable model: what it reads, how it is built, and its defaults (the seed's, or a preset's)."""
 
     name: str
     kind: str
@@ -78,10 +78,18 @@ class ModelSpec:
     model_class: type[EmotionModel]
     batch_size: int
     epochs: int
+    preset: str = "seed"
 
     @property
     def file_stem(self) -> str:
-        return f"{self.kind}_emotion_{self.channel}"
+        """``audio_emotion_speech``; another preset's audio model adds its name (``..._best``)."""
+        stem = f"{self.kind}_emotion_{self.channel}"
+        return stem if self.preset == "seed" else f"{stem}_{self.preset}"
+
+    @property
+    def label(self) -> str:
+        """The model's name in summaries: ``audio-speech``, or ``audio-speech (best)``."""
+        return self.name if self.preset == "seed" else f"{self.name} ({self.preset})"
 
 
 MODEL_SPECS: dict[str, ModelSpec] = {
@@ -152,7 +160,13 @@ def apply_preset(spec: ModelSpec, preset: Preset) -> ModelSpec:
     """``spec`` with the preset's network and training defaults when it is an audio model."""
     if spec.kind != "audio":
         return spec
-    return replace(spec, model_class=preset.audio_model, epochs=preset.epochs, batch_size=preset.batch_size)
+    return replace(
+        spec,
+        model_class=preset.audio_model,
+        epochs=preset.epochs,
+        batch_size=preset.batch_size,
+        preset=preset.name,
+    )
 
 
 PACKAGES = (
@@ -607,7 +621,7 @@ def train_holdout(spec: ModelSpec, loader: RAVDESSDataLoader, args: argparse.Nam
     print(report_text)
     print(f"saved {', '.join(map(str, saved))}, plots in {args.plots_dir}, reports in {args.reports_dir}")
     return {
-        "model": spec.name,
+        "model": spec.label,
         "protocol": "holdout",
         "evaluated_on": result.evaluated_on,
         "actors": _ranges(result.actors),
@@ -669,7 +683,7 @@ def cross_validate(spec: ModelSpec, loader: RAVDESSDataLoader, args: argparse.Na
     }
     (args.reports_dir / f"{spec.file_stem}_cv_run.json").write_text(json.dumps(run_record, indent=2) + "\n")
     return {
-        "model": spec.name,
+        "model": spec.label,
         "protocol": f"{args.folds}-fold CV",
         "evaluated_on": "test",
         "actors": _ranges(sorted(set(info["actor"].tolist()))),

@@ -184,15 +184,17 @@ def test_best_preset_trains_refits_saves_and_predicts(demo_audio: Path, tmp_path
     common = ["--data-dir", str(demo_audio), "--models", "audio-speech", "--preset", "best", "--verbose", "0"]
     assert train_models.main([*common, "--epochs", "20", "--test-actors", "6", *dirs]) == 0
     out = capsys.readouterr().out
-    assert "refit audio_emotion_speech: 20 epochs" in out
-    run = json.loads((tmp_path / "reports" / "audio_emotion_speech_run.json").read_text())
+    assert "refit audio_emotion_speech_best: 20 epochs" in out
+    run = json.loads((tmp_path / "reports" / "audio_emotion_speech_best_run.json").read_text())
     assert run["preset"] == "best" and run["refit"] and run["model_class"] == "AudioEmotionMLP"
     assert run["evaluated_on"] == "test" and run["features"]["speaker_norm"]
     # The demo's cues are learnable: a working recipe beats chance (1/8) on an unseen actor.
     assert run["metrics"]["accuracy"] >= 2 / 8
+    summary = pd.read_csv(tmp_path / "reports" / "summary.csv")
+    assert summary["model"].tolist() == ["audio-speech (best)"]
 
     # Predict: files of two actors are normalized per actor; a lone file is refused, by name.
-    model = tmp_path / "models" / "audio_emotion_speech.h5"
+    model = tmp_path / "models" / "audio_emotion_speech_best.h5"
     files = sorted((demo_audio / "audio" / "speech").rglob("*-0[56].wav"))
     lone = tmp_path / "elsewhere" / "recording.wav"
     lone.parent.mkdir()
@@ -205,7 +207,7 @@ def test_best_preset_trains_refits_saves_and_predicts(demo_audio: Path, tmp_path
 
     # Without test actors, the metrics come from the validation actors before they are trained on.
     assert train_models.main([*common, "--epochs", "3", "--test-actors", "none", *dirs]) == 0
-    run = json.loads((tmp_path / "reports" / "audio_emotion_speech_run.json").read_text())
+    run = json.loads((tmp_path / "reports" / "audio_emotion_speech_best_run.json").read_text())
     assert run["evaluated_on"] == "validation, before the refit"
 
 
