@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     speed_table = pd.DataFrame(speeds).T
     # One line per step with speech and song side by side: the README's improvements table.
     steps = table.pivot(index="model", columns="channel", values="accuracy").reindex(
-        table["model"].drop_duplicates()
+        index=table["model"].drop_duplicates(), columns=table["channel"].drop_duplicates()
     )
     text = (
         f"Accuracy ({args.folds}-fold actor cross-validation, mean ± std over folds):\n\n"
