@@ -522,7 +522,10 @@ def refit_on_train_and_val(
     """
     best_epochs = int(np.argmin(history["val_loss"])) + 1 if args.patience else len(history["loss"])
     rows = np.concatenate([split.train, split.val])
-    print(f"refit {tag}: {best_epochs} epochs (the best validation epoch) on {len(rows)} train+val samples")
+    why = (
+        "the best validation epoch" if args.patience else "as many as the first model, without early stopping"
+    )
+    print(f"refit {tag}: {best_epochs} epochs ({why}) on {len(rows)} train+val samples")
     keras.utils.set_random_seed(args.seed)
     model = spec.model_class(
         num_emotions=len(EMOTIONS), learning_rate=args.learning_rate, dropout=args.dropout
