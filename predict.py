@@ -186,25 +186,35 @@ def predict_files(
     settings = FeatureSettings.from_dict(model.metadata["features"])
     kind = model.kind
     emotions = model.metadata["emotions"]
-    inputs, readable, problems = [], [], []
-    for path in paths:
-        if path.suffix.lower() not in INPUT_EXTENSIONS[kind]:
-            problems.append(
-                f"{path}: a {kind} model takes {'/'.join(INPUT_EXTENSIONS[kind])} files, not {path.suffix or 'none'}"
+    problems: list[str] = []
+
+    def decoded():
+        for path in paths:
+            if path.suffix.lower() not in INPUT_EXTENSIONS[kind]:
+                problems.append(
+                    f"{path}: a {kind} model takes {'/'.join(INPUT_EXTENSIONS[kind])} files, "
+                    f"not {path.suffix or 'none'}"
+                )
+                continue
+            try:
+                yield path, features_for(path, kind, settings)
+            except MediaError as error:
+                problems.append(str(error))
+
+    # One file at a time (a full-size video clip is 18 MB of floats), except when every
+    # file of a speaker must be seen before any of them can be normalized.
+    inputs = decoded()
+    if settings.speaker_norm:
+        pairs = list(inputs)
+        inputs = []
+        if pairs:
+            normalized, kept, alone = normalize_by_speaker(
+                [f for _, f in pairs], [p for p, _ in pairs], speaker_groups
             )
-            continue
-        try:
-            inputs.append(features_for(path, kind, settings))
-        except MediaError as error:
-            problems.append(str(error))
-            continue
-        readable.append(path)
-    if settings.speaker_norm and inputs:
-        normalized, readable, alone = normalize_by_speaker(inputs, readable, speaker_groups)
-        problems.extend(alone)
-        inputs = [row[None] for row in normalized]
+            problems.extend(alone)
+            inputs = [(path, row[None]) for path, row in zip(kept, normalized, strict=True)]
     rows = []
-    for path, features in zip(readable, inputs, strict=True):
+    for path, features in inputs:
         probabilities = model.predict(features)[0]
         rows.append(
             {
