@@ -39,9 +39,6 @@ TRIM_TOP_DB = 40.0
 WINDOW_SECONDS = 0.025
 STATISTICS = ("mean", "std", "p10", "p50", "p90", "skew", "range")
 
-SPECTRAL_ROWS = 2 * N_MFCC + N_MFCC + N_MELS  # MFCC, delta, delta-delta, log-mel
-PROSODIC_ROWS = 5 + N_CONTRAST_BANDS + 1  # F0, RMS, centroid, flatness, ZCR, contrast bands
-
 
 def contour_names() -> list[str]:
     """The name of every frame-level contour, in the row order of :func:`utterance_contours`."""
@@ -111,16 +108,16 @@ def utterance_contours(samples: np.ndarray, sample_rate: int, n_fft: int, hop_le
         librosa.feature.spectral_contrast(S=magnitude, sr=sample_rate, n_bands=N_CONTRAST_BANDS, fmin=100.0),
     ]
     frames = min(mfcc.shape[1], *(p.shape[1] for p in prosodic))
+    mfcc, log_mel = mfcc[:, :frames], log_mel[:, :frames]
     prosody = np.concatenate([p[:, :frames] for p in prosodic])
     width = min(5, frames if frames % 2 else frames - 1)  # delta needs an odd width within the clip
-    spectral = [mfcc[:, :frames], log_mel[:, :frames]]
     if width >= 3:
-        deltas = [librosa.feature.delta(mfcc[:, :frames], width=width, order=o) for o in (1, 2)]
+        mfcc_deltas = [librosa.feature.delta(mfcc, width=width, order=order) for order in (1, 2)]
         prosody_delta = librosa.feature.delta(prosody, width=width)
     else:
-        deltas = [np.zeros_like(spectral[0])] * 2
+        mfcc_deltas = [np.zeros_like(mfcc)] * 2
         prosody_delta = np.zeros_like(prosody)
-    rows = [spectral[0], *deltas, spectral[1], prosody, prosody_delta]
+    rows = [mfcc, *mfcc_deltas, log_mel, prosody, prosody_delta]
     return np.nan_to_num(np.concatenate(rows)).astype(np.float32)
 
 
