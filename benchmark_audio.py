@@ -51,19 +51,21 @@ from organize_data import organize
 
 BASELINE_SAMPLE_RATE = 22050
 
-NETWORK_VARIANTS: dict[str, tuple[str, list[str]]] = {
-    "seed": ("CNN-LSTM on 13 MFCC x 216 (--preset seed)", ["--preset", "seed"]),
+NETWORK_VARIANTS: dict[str, tuple[str, str, list[str]]] = {
+    "seed": ("CNN-LSTM on 13 MFCC x 216 (--preset seed)", "seed", []),
     "best-no-speaker-norm": (
         "MLP on functionals, no per-speaker normalization",
-        ["--preset", "best", "--no-speaker-norm"],
+        "best",
+        ["--no-speaker-norm"],
     ),
     "best-early-stopping": (
         "MLP on functionals + per-speaker norm., early stopping, no refit",
-        ["--preset", "best", "--patience", "10", "--no-refit"],
+        "best",
+        ["--patience", "10", "--no-refit"],
     ),
-    "best": ("MLP on functionals + per-speaker norm., refit (--preset best)", ["--preset", "best"]),
+    "best": ("MLP on functionals + per-speaker norm., refit (--preset best)", "best", []),
 }
-"""The networks trained through ``train_models.py``: name -> (table row, its options)."""
+"""The networks trained through ``train_models.py``: name -> (table row, preset, further options)."""
 
 
 def statistics_features(path: Path) -> np.ndarray:
@@ -206,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(_row(name, channel, args.folds, svm_folds(features, y, folds)))
             print(rows[-1])
         for network in networks:
-            name, options = NETWORK_VARIANTS[network]
+            name, preset, options = NETWORK_VARIANTS[network]
             reports = args.reports_dir / "benchmark_networks" / network
             epochs = ["--epochs", str(args.epochs)] if args.epochs else []
             status = train_models.main(
@@ -217,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"audio-{channel}",
                     "--folds",
                     str(args.folds),
+                    "--preset",
+                    preset,
                     *options,
                     *epochs,
                     "--seed",
@@ -233,7 +237,6 @@ def main(argv: list[str] | None = None) -> int:
             )
             if status:
                 return status
-            preset = options[options.index("--preset") + 1]
             spec = train_models.apply_preset(
                 train_models.MODEL_SPECS[f"audio-{channel}"], train_models.PRESETS[preset]
             )
