@@ -152,7 +152,7 @@ def extract_functionals(path: str | Path, settings: FeatureSettings) -> np.ndarr
     """
     from data_loader import load_audio_samples
 
-    samples = load_audio_samples(path, settings.sample_rate)
+    samples = load_audio_samples(path, settings.sample_rate, settings.playback_speed)
     contours = utterance_contours(samples, settings.sample_rate, settings.n_fft, settings.hop_length)
     return functionals(contours)
 

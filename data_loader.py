@@ -30,7 +30,7 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import joblib
@@ -82,6 +82,11 @@ class FeatureSettings:
     speaker_norm : bool
         Standardise audio features within each speaker's own recordings (the RAVDESS
         actor; in ``predict.py`` the actor or the folder). Functionals only.
+    playback_speed : float
+        Audio is played this many times faster before its features are computed (speed
+        perturbation: tempo, pitch and formants all scale, as for a different voice).
+        Only the training copies of ``train_models.py --speed-perturbation`` use a value
+        other than 1.0; a saved model's settings always say 1.0.
     """
 
     sample_rate: int = 22050
@@ -94,6 +99,7 @@ class FeatureSettings:
     face_crop: bool = True
     audio_features: str = "mfcc"
     speaker_norm: bool = False
+    playback_speed: float = 1.0
 
     def __post_init__(self) -> None:
         _check_choice("audio_features", self.audio_features, AUDIO_FEATURES)
@@ -102,6 +108,8 @@ class FeatureSettings:
         for name in ("sample_rate", "n_mfcc", "max_frames", "n_fft", "hop_length", "video_frames"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if not 0.5 <= self.playback_speed <= 2.0:
+            raise ValueError(f"playback_speed must be between 0.5 and 2.0, got {self.playback_speed}")
         if len(self.video_size) != 2 or min(self.video_size) <= 0:
             raise ValueError(f"video_size must be (height, width) > 0, got {self.video_size}")
         object.__setattr__(self, "video_size", tuple(int(v) for v in self.video_size))
@@ -141,8 +149,11 @@ class MediaError(RuntimeError):
 # --------------------------------------------------------------------------- audio
 
 
-def load_audio_samples(path: str | Path, sample_rate: int) -> np.ndarray:
+def load_audio_samples(path: str | Path, sample_rate: int, playback_speed: float = 1.0) -> np.ndarray:
     """Decode a WAV, FLAC or the audio track of an MP4 to mono float32 at ``sample_rate``.
+
+    With ``playback_speed`` other than 1 the audio is resampled to ``sample_rate /
+    playback_speed`` instead, so that at ``sample_rate`` it plays that many times faster.
 
     Returns
     -------
@@ -169,8 +180,9 @@ def load_audio_samples(path: str | Path, sample_rate: int) -> np.ndarray:
     if not np.any(samples):
         # RAVDESS video-only (02-) clips carry a silent AAC track: silence is never a voice.
         raise MediaError(f"{path}: audio is pure silence")
-    if native_rate != sample_rate:
-        samples = librosa.resample(y=samples, orig_sr=native_rate, target_sr=sample_rate)
+    target_rate = round(sample_rate / playback_speed)
+    if native_rate != target_rate:
+        samples = librosa.resample(y=samples, orig_sr=native_rate, target_sr=target_rate)
     return samples.astype(np.float32, copy=False)
 
 
@@ -199,7 +211,7 @@ def extract_mfcc(path: str | Path, settings: FeatureSettings) -> np.ndarray:
     -------
     np.ndarray, shape (n_mfcc, max_frames), float32
     """
-    samples = load_audio_samples(path, settings.sample_rate)
+    samples = load_audio_samples(path, settings.sample_rate, settings.playback_speed)
     mfcc = librosa.feature.mfcc(
         y=samples,
         sr=settings.sample_rate,
@@ -441,6 +453,50 @@ class RAVDESSDataLoader:
             X = speaker_normalize(X, info["actor"].to_numpy())
         return (X, y, info) if return_info else (X, y)
 
+    def load_audio_speed_copies(
+        self, channel: str, speeds: Sequence[float], info: pd.DataFrame
+    ) -> list[np.ndarray]:
+        """The audio features of the files in ``info`` played faster or slower: one array per speed.
+
+        Speed perturbation for training (``train_models.py --speed-perturbation``): each
+        copy is extracted and cached like the original (``FeatureSettings.playback_speed``)
+        and, with ``settings.speaker_norm``, standardised per actor within its own copy,
+        so that an actor at another speed counts as another speaker.
+
+        Parameters
+        ----------
+        channel : str
+        speeds : sequence of float
+            Playback speeds, e.g. ``(0.9, 1.1)``.
+        info : pd.DataFrame
+            The rows of :meth:`load_audio_dataset` (``return_info=True``).
+
+        Returns
+        -------
+        list of np.ndarray, each shaped like the features of ``info``, row for row
+        """
+        copies = []
+        for speed in speeds:
+            loader = RAVDESSDataLoader(
+                self.data_dir,
+                replace(self.settings, playback_speed=float(speed)),
+                cache_dir=self.cache_dir,
+                n_jobs=self.n_jobs,
+                progress=self.progress,
+                strict=self.strict,
+            )
+            loader._manifest = self._manifest
+            X, _, copy_info = loader.load_audio_dataset(channel, return_info=True)
+            self.skipped.extend(loader.skipped)
+            position = pd.Index(copy_info["path"]).get_indexer(info["path"])
+            if (position < 0).any():
+                missing = info["path"][position < 0].tolist()
+                raise MediaError(
+                    f"{len(missing)} files decoded at normal speed but not at speed {speed}, e.g. {missing[0]}"
+                )
+            copies.append(X[position])
+        return copies
+
     def load_video_dataset(self, channel: str = "speech", return_info: bool = False, scale: bool = True):
         """Sampled frames of one clip per take of a channel.
 
@@ -575,7 +631,11 @@ class RAVDESSDataLoader:
         audio_keys = ("sample_rate", "n_mfcc", "max_frames", "n_fft", "hop_length", "audio_features")
         video_keys = ("video_frames", "video_size", "face_crop")
         keys = {"audio": audio_keys, "video": video_keys, "fusion": audio_keys + video_keys}[kind]
-        return {k: settings[k] for k in keys}
+        relevant = {k: settings[k] for k in keys}
+        if kind != "video" and self.settings.playback_speed != 1.0:
+            # Only when it changes something: caches written before the setting existed stay valid.
+            relevant["playback_speed"] = self.settings.playback_speed
+        return relevant
 
     def _cached(self, kind: str, channel: str):
         """Load a dataset from its cache, or extract and cache it; a broken or stale cache is rebuilt.

@@ -531,6 +531,7 @@ def test_project_models_have_no_lambda_layers() -> None:
     shapes = {
         "AudioEmotionCNNLSTM": (13, 40),
         "AudioEmotionMLP": (40,),
+        "AudioEmotionLogistic": (40,),
         "VideoEmotion3DCNNLSTM": (4, 16, 16, 3),
         "MultimodalEmotionFusion": ((13, 40), (4, 16, 16, 3)),
     }

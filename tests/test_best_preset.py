@@ -1,4 +1,4 @@
-"""The ``--preset best`` audio recipe: utterance functionals, per-speaker normalization, MLP, refit.
+"""The ``--preset best`` audio recipe: functionals, per-speaker normalization, speed perturbation, refit.
 
 Accuracy on real RAVDESS is measured by ``benchmark_audio.py``, not here; these tests
 check that every piece computes what it says and that the recipe runs end to end.
@@ -26,9 +26,9 @@ from audio_functionals import (
     speaker_normalize,
     utterance_contours,
 )
-from data_loader import FeatureSettings, RAVDESSDataLoader
+from data_loader import FeatureSettings, RAVDESSDataLoader, load_audio_samples
 from demo_data import write_demo_dataset
-from emotion_models import AudioEmotionCNNLSTM, AudioEmotionMLP
+from emotion_models import AudioEmotionCNNLSTM, AudioEmotionLogistic, AudioEmotionMLP
 
 BEST = train_models.PRESETS["best"].feature_settings()
 
@@ -111,6 +111,19 @@ def test_a_speaker_is_normalized_by_their_own_files_only() -> None:
         speaker_normalize(np.ones((3, 2)), ["a", "a"])
 
 
+def test_playback_speed_scales_duration_and_pitch(tmp_path: Path) -> None:
+    import soundfile
+
+    path = tmp_path / "tone.wav"
+    soundfile.write(path, _tone(1.0, 200.0, rate=48000), 48000)
+    for speed in (0.8, 1.0, 1.25):
+        samples = load_audio_samples(path, 16000, playback_speed=speed)
+        assert samples.size == pytest.approx(16000 / speed, abs=2)
+        spectrum = np.abs(np.fft.rfft(samples))
+        peak_hz = np.argmax(spectrum) * 16000 / samples.size
+        assert peak_hz == pytest.approx(200.0 * speed, rel=0.02)
+
+
 # --------------------------------------------------------------------------- settings, loader, command line
 
 
@@ -122,15 +135,26 @@ def test_settings_check_their_combination() -> None:
         FeatureSettings(audio_features="wav2vec")
     # Models saved before these settings existed read as the seed's MFCC images.
     assert FeatureSettings.from_dict({"n_mfcc": 13}).audio_features == "mfcc"
+    with pytest.raises(ValueError, match=r"playback_speed must be between 0\.5 and 2\.0, got 3"):
+        FeatureSettings(playback_speed=3)
 
 
 def test_preset_sets_audio_defaults_and_explicit_options_win() -> None:
     args = train_models.parse_args(["--preset", "best", "--models", "audio-speech,video-song"])
     audio, video = args.specs
-    assert audio.model_class is AudioEmotionMLP and (audio.epochs, audio.batch_size) == (60, 32)
+    assert audio.model_class is AudioEmotionLogistic and (audio.epochs, audio.batch_size) == (60, 32)
+    assert audio.speeds == (0.9, 0.95, 1.05, 1.1)
     assert video == train_models.MODEL_SPECS["video-song"]
     assert args.audio_settings == BEST and args.settings.audio_features == "mfcc"
     assert args.refit is True and args.patience == 0
+    # Speed perturbation is for speech only: it measured worse on song.
+    assert train_models.parse_args(["--preset", "best", "--models", "audio-song"]).specs[0].speeds == ()
+    options = "--preset best --models audio-speech,video-song --audio-model AudioEmotionMLP --speed-perturbation none"
+    args = train_models.parse_args(options.split())
+    assert args.specs[0].model_class is AudioEmotionMLP and args.specs[0].speeds == ()
+    assert args.specs[1] == train_models.MODEL_SPECS["video-song"]
+    args = train_models.parse_args(["--models", "audio-song", "--speed-perturbation", "0.8, 1.25"])
+    assert args.specs[0].speeds == (0.8, 1.25)
     args = train_models.parse_args(
         ["--preset", "best", "--no-speaker-norm", "--sample-rate", "22050", "--patience", "5", "--no-refit"]
     )
@@ -145,6 +169,21 @@ def test_speaker_norm_without_functionals_is_a_usage_error(capsys) -> None:
     with pytest.raises(SystemExit):
         train_models.parse_args(["--speaker-norm"])
     assert "speaker_norm needs audio_features='functionals'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("fast", "'fast' is not a comma-separated list of speeds"),
+        ("1.0", "differ from 1.0"),
+        ("0.9,2.5", "between 0.5 and 2.0"),
+        (",", "between 0.5 and 2.0"),
+    ],
+)
+def test_bad_speed_perturbation_is_a_usage_error(value: str, message: str, capsys) -> None:
+    with pytest.raises(SystemExit):
+        train_models.parse_args(["--preset", "best", "--speed-perturbation", value])
+    assert message in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")
@@ -186,8 +225,9 @@ def test_best_preset_trains_refits_saves_and_predicts(demo_audio: Path, tmp_path
     out = capsys.readouterr().out
     assert "refit audio_emotion_speech_best: 20 epochs" in out
     run = json.loads((tmp_path / "reports" / "audio_emotion_speech_best_run.json").read_text())
-    assert run["preset"] == "best" and run["refit"] and run["model_class"] == "AudioEmotionMLP"
+    assert run["preset"] == "best" and run["refit"] and run["model_class"] == "AudioEmotionLogistic"
     assert run["evaluated_on"] == "test" and run["features"]["speaker_norm"]
+    assert run["speed_perturbation"] == [0.9, 0.95, 1.05, 1.1] and run["features"]["playback_speed"] == 1.0
     # The demo's cues are learnable: a working recipe beats chance (1/8) on an unseen actor.
     assert run["metrics"]["accuracy"] >= 2 / 8
     summary = pd.read_csv(tmp_path / "reports" / "summary.csv")
@@ -211,19 +251,57 @@ def test_best_preset_trains_refits_saves_and_predicts(demo_audio: Path, tmp_path
     assert run["evaluated_on"] == "validation, before the refit"
 
 
+@pytest.mark.parametrize(("channel", "speeds", "copies"), [("song", "none", 1), ("speech", "0.9,1.1", 3)])
 def test_refit_trains_on_training_and_validation_actors(
-    demo_audio: Path, tmp_path: Path, monkeypatch
+    demo_audio: Path, tmp_path: Path, monkeypatch, channel: str, speeds: str, copies: int
 ) -> None:
-    seen: list[int] = []
-    original = AudioEmotionMLP.train
+    seen: list[tuple[int, int | None]] = []
+    original = AudioEmotionLogistic.train
 
-    def recording_train(self, X_train, y_train, *args, **kwargs):
-        seen.append(len(X_train))
-        return original(self, X_train, y_train, *args, **kwargs)
+    def recording_train(self, X_train, y_train, X_val=None, *args, **kwargs):
+        seen.append((len(X_train), None if X_val is None else len(X_val)))
+        return original(self, X_train, y_train, X_val, *args, **kwargs)
 
-    monkeypatch.setattr(AudioEmotionMLP, "train", recording_train)
+    monkeypatch.setattr(AudioEmotionLogistic, "train", recording_train)
     dirs = [arg for name in ("models", "plots", "reports") for arg in (f"--{name}-dir", str(tmp_path / name))]
-    args = ["--data-dir", str(demo_audio), "--models", "audio-song", "--preset", "best", "--epochs", "2"]
-    assert train_models.main([*args, "--test-actors", "6", "--val-actors", "5", "--verbose", "0", *dirs]) == 0
-    per_actor = 12  # song: 6 emotions x 2 statements, one intensity and repetition in the demo
-    assert seen == [4 * per_actor, 5 * per_actor]
+    args = [
+        "--data-dir",
+        str(demo_audio),
+        "--models",
+        f"audio-{channel}",
+        "--preset",
+        "best",
+        "--epochs",
+        "2",
+    ]
+    args += ["--speed-perturbation", speeds, "--test-actors", "6", "--val-actors", "5", "--verbose", "0"]
+    assert train_models.main([*args, *dirs]) == 0
+    manifest = pd.read_csv(demo_audio / "manifest.csv")
+    per_actor = (
+        (manifest["channel"] == channel) & (manifest["actor"] == 1) & (manifest["modality"] == 3)
+    ).sum()
+    # Training files come with their speed copies; validation files never do.
+    assert seen == [(copies * 4 * per_actor, per_actor), (copies * 5 * per_actor, None)]
+
+
+def test_speed_copies_are_cached_apart_and_normalized_per_actor(demo_audio: Path, tmp_path: Path) -> None:
+    loader = RAVDESSDataLoader(demo_audio, BEST, cache_dir=tmp_path, progress=False)
+    original, _, info = loader.load_audio_dataset("speech", return_info=True)
+    before = loader.cache_path("audio", "speech")
+    slow, fast = loader.load_audio_speed_copies("speech", (0.8, 1.25), info.iloc[::-1])
+    assert slow.shape == fast.shape == original.shape
+    assert len(list(tmp_path.glob("audio_speech_*.npz"))) == 3  # the original and one cache per speed
+    assert loader.cache_path("audio", "speech") == before  # a speed of 1.0 leaves the cache key alone
+    reversed_rows = info.iloc[::-1].reset_index(drop=True)
+    for copy in (slow, fast):
+        assert not np.allclose(copy, original[::-1], atol=1e-3)  # the speed changed the features
+        for actor in reversed_rows["actor"].unique():
+            rows = (reversed_rows["actor"] == actor).to_numpy()
+            np.testing.assert_allclose(copy[rows].mean(axis=0), 0, atol=1e-4)
+    names = feature_names()
+    # Played faster, a voice is higher: the median pitch of the copy rises by about log(1.25 / 0.8).
+    pitch = names.index("log_f0_p50")
+    raw = RAVDESSDataLoader(demo_audio, replace(BEST, speaker_norm=False), cache_dir=tmp_path, progress=False)
+    raw_slow, raw_fast = raw.load_audio_speed_copies("speech", (0.8, 1.25), info)
+    rise = np.median(raw_fast[:, pitch] - raw_slow[:, pitch])
+    assert rise == pytest.approx(np.log(1.25 / 0.8), abs=0.1)

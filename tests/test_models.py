@@ -7,6 +7,7 @@ import pytest
 
 from emotion_models import (
     AudioEmotionCNNLSTM,
+    AudioEmotionLogistic,
     AudioEmotionMLP,
     EmotionModel,
     MultimodalEmotionFusion,
@@ -22,6 +23,7 @@ LABELS = np.arange(24) % 8
 CASES = [
     (AudioEmotionCNNLSTM, AUDIO, (13, 216)),
     (AudioEmotionMLP, FUNCTIONALS, (40,)),
+    (AudioEmotionLogistic, FUNCTIONALS, (40,)),
     (VideoEmotion3DCNNLSTM, VIDEO, (6, 32, 32, 3)),
     (MultimodalEmotionFusion, [AUDIO, VIDEO], ((13, 216), (6, 32, 32, 3))),
 ]
@@ -66,6 +68,16 @@ def test_one_hot_labels_are_accepted() -> None:
     model = AudioEmotionCNNLSTM()
     model.train(AUDIO[:8], np.eye(8)[LABELS[:8]], epochs=1, batch_size=8, verbose=0)
     assert model.predict_classes(AUDIO[:8]).shape == (8,)
+
+
+def test_logistic_model_decays_its_learning_rate_to_zero_over_the_run() -> None:
+    model = AudioEmotionLogistic(learning_rate=0.01)
+    model.train(FUNCTIONALS, LABELS, epochs=3, batch_size=8, verbose=0)
+    optimizer = model.model.optimizer
+    assert int(optimizer.iterations) == 3 * 3  # 24 samples in batches of 8
+    assert float(optimizer.learning_rate) == pytest.approx(0.0, abs=1e-7)
+    # The L2 penalty is part of the loss: a model without it would report a smaller loss.
+    assert model.model.losses
 
 
 def test_wrong_shapes_are_refused() -> None:
