@@ -408,8 +408,20 @@ class AudioEmotionCNNLSTM(EmotionModel):
         return keras.Model(inputs, outputs, name="audio_emotion_cnn_lstm")
 
 
+def functionals_input(input_shape: Sequence[int]) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    """The input of a model on utterance functionals, and that input standardised.
+
+    The standardisation's statistics are learned from the training data (``adapt``).
+    """
+    input_shape = tuple(input_shape)
+    if len(input_shape) != 1:
+        raise ValueError(f"functionals input shape must be (n_features,), got {input_shape}")
+    inputs = keras.Input(input_shape, name="functionals")
+    return inputs, layers.Normalization(name="functionals_normalization")(inputs)
+
+
 class AudioEmotionMLP(EmotionModel):
-    """Audio model on utterance functionals (``--preset best``): standardise → dropout → dense 512 → dropout → softmax.
+    """Audio model on utterance functionals: standardise → dropout → dense 512 → dropout → softmax.
 
     Its input is one vector per file (``audio_functionals``), usually standardised per
     speaker; ``dropout`` applies to the input features and to the hidden layer. Trained
@@ -422,11 +434,7 @@ class AudioEmotionMLP(EmotionModel):
     hidden_units: ClassVar[int] = 512
 
     def _build(self, input_shape: Sequence[int]) -> keras.Model:
-        input_shape = tuple(input_shape)
-        if len(input_shape) != 1:
-            raise ValueError(f"functionals input shape must be (n_features,), got {input_shape}")
-        inputs = keras.Input(input_shape, name="functionals")
-        x = layers.Normalization(name="functionals_normalization")(inputs)
+        inputs, x = functionals_input(input_shape)
         # Dropping input features: 1,456 correlated statistics from ~1,000 files overfit otherwise.
         x = layers.Dropout(self.dropout, name="feature_dropout")(x)
         x = layers.Dense(self.hidden_units, activation="relu")(x)
@@ -450,11 +458,7 @@ class AudioEmotionLogistic(EmotionModel):
     l2_penalty: ClassVar[float] = 0.03
 
     def _build(self, input_shape: Sequence[int]) -> keras.Model:
-        input_shape = tuple(input_shape)
-        if len(input_shape) != 1:
-            raise ValueError(f"functionals input shape must be (n_features,), got {input_shape}")
-        inputs = keras.Input(input_shape, name="functionals")
-        x = layers.Normalization(name="functionals_normalization")(inputs)
+        inputs, x = functionals_input(input_shape)
         outputs = layers.Dense(
             self.num_emotions,
             activation="softmax",
