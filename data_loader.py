@@ -53,6 +53,9 @@ BLACK_LEVEL = 8
 """A clip whose sampled frames all stay below this 0-255 level is black: no face to read."""
 
 
+PLAYBACK_SPEED_RANGE = (0.5, 2.0)  # beyond it a voice is no longer a plausible voice
+
+
 @dataclass(frozen=True)
 class FeatureSettings:
     """Every setting that changes a feature; stored beside each model so prediction matches training.
@@ -108,8 +111,9 @@ class FeatureSettings:
         for name in ("sample_rate", "n_mfcc", "max_frames", "n_fft", "hop_length", "video_frames"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        if not 0.5 <= self.playback_speed <= 2.0:
-            raise ValueError(f"playback_speed must be between 0.5 and 2.0, got {self.playback_speed}")
+        low, high = PLAYBACK_SPEED_RANGE
+        if not low <= self.playback_speed <= high:
+            raise ValueError(f"playback_speed must be between {low} and {high}, got {self.playback_speed}")
         if len(self.video_size) != 2 or min(self.video_size) <= 0:
             raise ValueError(f"video_size must be (height, width) > 0, got {self.video_size}")
         object.__setattr__(self, "video_size", tuple(int(v) for v in self.video_size))

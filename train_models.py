@@ -51,6 +51,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
 from data_loader import (
+    PLAYBACK_SPEED_RANGE,
     FeatureSettings,
     MediaError,
     RAVDESSDataLoader,
@@ -59,9 +60,9 @@ from data_loader import (
     settings_from_args,
 )
 from emotion_models import (
+    MODEL_CLASSES,
     AudioEmotionCNNLSTM,
     AudioEmotionLogistic,
-    AudioEmotionMLP,
     EmotionModel,
     MultimodalEmotionFusion,
     VideoEmotion3DCNNLSTM,
@@ -166,9 +167,7 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-AUDIO_MODEL_CLASSES = {
-    cls.__name__: cls for cls in (AudioEmotionCNNLSTM, AudioEmotionMLP, AudioEmotionLogistic)
-}
+AUDIO_MODEL_CLASSES = {name: cls for name, cls in MODEL_CLASSES.items() if cls.kind == "audio"}
 
 
 def audio_spec_overrides(audio_model: str | None, speed_perturbation: str | None) -> dict[str, object]:
@@ -182,17 +181,18 @@ def audio_spec_overrides(audio_model: str | None, speed_perturbation: str | None
 
 
 def parse_speeds(text: str) -> tuple[float, ...]:
-    """``'0.9,1.1'`` → ``(0.9, 1.1)``; ``'none'`` → ``()``. Speeds must lie in [0.5, 2] and differ from 1."""
+    """``'0.9,1.1'`` → ``(0.9, 1.1)``; ``'none'`` → ``()``. Speeds must lie in ``PLAYBACK_SPEED_RANGE`` and differ from 1."""
     if text.strip().lower() == "none":
         return ()
     try:
         speeds = tuple(float(part) for part in text.split(",") if part.strip())
     except ValueError:
         raise ValueError(f"--speed-perturbation: {text!r} is not a comma-separated list of speeds") from None
-    bad = [speed for speed in speeds if not 0.5 <= speed <= 2.0 or speed == 1.0]
+    low, high = PLAYBACK_SPEED_RANGE
+    bad = [speed for speed in speeds if not low <= speed <= high or speed == 1.0]
     if not speeds or bad:
         raise ValueError(
-            f"--speed-perturbation: speeds must lie between 0.5 and 2.0 and differ from 1.0 "
+            f"--speed-perturbation: speeds must lie between {low} and {high} and differ from 1.0 "
             f"(1.0 is the original, always trained on); got {text!r}"
         )
     return speeds
