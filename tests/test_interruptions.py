@@ -46,7 +46,16 @@ from organize_data import organize, read_manifest
 from ravdess import RavdessName
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
+ENV = {
+    **os.environ,
+    "PYTHONUNBUFFERED": "1",
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "KERAS_BACKEND": "tensorflow",
+    # Every file redraws the progress bar: by default tqdm redraws every 0.1 s, and on a fast
+    # run the last redraw before the end can come before a kill threshold, so the kill lands
+    # after the cache is written.
+    "TQDM_MININTERVAL": "0",
+}
 
 
 class Watched:
