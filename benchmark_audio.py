@@ -54,7 +54,7 @@ from organize_data import organize
 BASELINE_SAMPLE_RATE = 22050
 
 MLP = ["--audio-model", "AudioEmotionMLP", "--speed-perturbation", "none"]
-SPEEDS = "0.9,0.95,1.05,1.1"
+SPEEDS = ",".join(f"{speed:g}" for speed in train_models.PRESETS["best"].speed_perturbation["speech"])
 
 NETWORK_VARIANTS: dict[str, tuple[str, str, list[str], tuple[str, ...]]] = {
     "seed": ("CNN-LSTM on 13 MFCC x 216 (--preset seed)", "seed", [], ("speech", "song")),
