@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Hashable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import librosa
@@ -143,16 +142,16 @@ def functionals(contours: np.ndarray) -> np.ndarray:
     return np.nan_to_num(np.concatenate(stats)).astype(np.float32)
 
 
-def extract_functionals(path: str | Path, settings: FeatureSettings) -> np.ndarray:
-    """Functionals of one audio file (WAV, FLAC or an MP4's soundtrack).
+def functionals_of_samples(samples: np.ndarray, settings: FeatureSettings) -> np.ndarray:
+    """Functionals of one recording: decoded audio, mono at ``settings.sample_rate``.
+
+    ``data_loader.extract_audio_features`` decodes a file (WAV, FLAC or an MP4's
+    soundtrack) and calls this.
 
     Returns
     -------
     np.ndarray, shape (n_features(),), float32
     """
-    from data_loader import load_audio_samples
-
-    samples = load_audio_samples(path, settings.sample_rate, settings.playback_speed)
     contours = utterance_contours(samples, settings.sample_rate, settings.n_fft, settings.hop_length)
     return functionals(contours)
 

@@ -35,7 +35,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import keras_backend  # noqa: F401  (before keras: picks and starts the backend)
+
+# isort: split
 
 import joblib
 import librosa
@@ -48,7 +50,8 @@ from tqdm.auto import tqdm
 
 import train_models
 from audio_functionals import speaker_normalize
-from data_loader import FeatureSettings, RAVDESSDataLoader, load_audio_samples
+from cli_text import plain_text
+from data_loader import FeatureSettings, RAVDESSDataLoader, compile_audio_code, load_audio_samples
 from organize_data import organize
 
 BASELINE_SAMPLE_RATE = 22050
@@ -145,7 +148,9 @@ def extraction_speed(loader: RAVDESSDataLoader, channel: str, limit: int) -> dic
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n")[-1])
+    parser = argparse.ArgumentParser(
+        description=plain_text(__doc__.split("\n\n")[0]), epilog=plain_text(__doc__.split("\n\n")[-1])
+    )
     parser.add_argument(
         "--ravdess",
         type=Path,
@@ -205,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         folds = train_models.actor_folds(actors, args.folds, seed=args.seed)
         fold_actors[channel] = [split.test_actors for split in folds]
         paths = [organized / p for p in info["path"]]
+        compile_audio_code(functionals_settings)  # before the workers: see data_loader.compile_audio_code
         statistics = np.stack(
             joblib.Parallel(n_jobs=-1)(
                 joblib.delayed(statistics_features)(p) for p in tqdm(paths, desc=f"statistics {channel}")

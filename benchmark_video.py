@@ -46,6 +46,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cli_text import plain_text
+
 ROOT = Path(__file__).resolve().parent
 FULL_SHAPE = (30, 224, 224, 3)
 
@@ -379,7 +381,9 @@ def main(argv: list[str] | None = None) -> int:
         folder, data, policy, batch, epochs, augment = argv[1:7]
         print(json.dumps(speed_child(Path(folder), data, policy, int(batch), int(epochs), augment == "1")))
         return 0
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n")[-1])
+    parser = argparse.ArgumentParser(
+        description=plain_text(__doc__.split("\n\n")[0]), epilog=plain_text(__doc__.split("\n\n")[-1])
+    )
     parser.add_argument(
         "--synthetic", type=int, default=24, help="synthetic 1280x720 clips (default %(default)s)"
     )

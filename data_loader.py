@@ -38,10 +38,12 @@ import librosa
 import numpy as np
 import pandas as pd
 import soundfile
+from joblib.externals.loky.process_executor import TerminatedWorkerError
 from tqdm.auto import tqdm
 
-from organize_data import read_manifest
-from ravdess import CHANNELS, EMOTIONS, VIDEO_EXTENSIONS
+from media import MediaError
+from organize_data import DEFAULT_DEST, read_manifest
+from ravdess import CHANNELS, EMOTIONS, VIDEO_EXTENSIONS, is_synthetic
 
 FEATURE_VERSION = 2
 """Bumped whenever extraction code changes what it computes, so old caches are rebuilt."""
@@ -54,6 +56,9 @@ BLACK_LEVEL = 8
 
 
 PLAYBACK_SPEED_RANGE = (0.5, 2.0)  # beyond it a voice is no longer a plausible voice
+
+SEED_SETTING_NAMES = {"n_frames": "video_frames", "img_size": "video_size"}
+"""The seed's names of loader settings, accepted by :class:`RAVDESSDataLoader` for its README's calls."""
 
 
 @dataclass(frozen=True)
@@ -146,8 +151,8 @@ class FeatureSettings:
         return cls(**known)  # type: ignore[arg-type]
 
 
-class MediaError(RuntimeError):
-    """A media file that cannot be decoded; the message names the file and the reason."""
+class WorkerCrashError(RuntimeError):
+    """An extraction worker process died (a crash in native code); the message names the file."""
 
 
 # --------------------------------------------------------------------------- audio
@@ -215,7 +220,16 @@ def extract_mfcc(path: str | Path, settings: FeatureSettings) -> np.ndarray:
     -------
     np.ndarray, shape (n_mfcc, max_frames), float32
     """
-    samples = load_audio_samples(path, settings.sample_rate, settings.playback_speed)
+    return mfcc_of_samples(load_audio_samples(path, settings.sample_rate, settings.playback_speed), settings)
+
+
+def mfcc_of_samples(samples: np.ndarray, settings: FeatureSettings) -> np.ndarray:
+    """:func:`extract_mfcc` of decoded audio: ``samples`` mono float32 at ``settings.sample_rate``.
+
+    Returns
+    -------
+    np.ndarray, shape (n_mfcc, max_frames), float32
+    """
     mfcc = librosa.feature.mfcc(
         y=samples,
         sr=settings.sample_rate,
@@ -364,9 +378,12 @@ class RAVDESSDataLoader:
     Parameters
     ----------
     data_dir : path
-        The folder ``organize_data.py`` wrote (holds ``manifest.csv``).
+        The folder ``organize_data.py`` wrote (holds ``manifest.csv``); default
+        ``data/organized``.
     settings : FeatureSettings
-        Feature settings; keyword arguments such as ``n_mfcc=40`` override single fields.
+        Feature settings; keyword arguments such as ``n_mfcc=40`` override single fields
+        (any field of :class:`FeatureSettings`; the seed's names ``n_frames`` and
+        ``img_size`` mean ``video_frames`` and ``video_size``).
     cache_dir : path, optional
         Where feature caches go; default ``<data_dir>/../features``.
     n_jobs : int, optional
@@ -386,7 +403,7 @@ class RAVDESSDataLoader:
 
     def __init__(
         self,
-        data_dir: str | Path = "data/organized",
+        data_dir: str | Path = DEFAULT_DEST,
         settings: FeatureSettings | None = None,
         cache_dir: str | Path | None = None,
         n_jobs: int | None = None,
@@ -398,6 +415,13 @@ class RAVDESSDataLoader:
         self.skipped: list[str] = []
         self._failures: list[str] = []
         base = settings or FeatureSettings()
+        overrides = {SEED_SETTING_NAMES.get(name, name): value for name, value in overrides.items()}
+        unknown = sorted(set(overrides) - set(FeatureSettings.__dataclass_fields__))
+        if unknown:
+            raise TypeError(
+                f"RAVDESSDataLoader got unknown settings {unknown}; feature settings are "
+                f"{', '.join(FeatureSettings.__dataclass_fields__)}"
+            )
         self.settings = FeatureSettings.from_dict({**base.to_dict(), **overrides}) if overrides else base
         self.data_dir = Path(data_dir)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else self.data_dir.parent / "features"
@@ -407,10 +431,44 @@ class RAVDESSDataLoader:
 
     @property
     def manifest(self) -> pd.DataFrame:
-        """The organized files, one row each (see ``organize_data.read_manifest``)."""
+        """The organized files, one row each (see ``organize_data.read_manifest``).
+
+        Raises
+        ------
+        FileNotFoundError
+            When ``data_dir`` holds no manifest, saying how to make one.
+        """
         if self._manifest is None:
             self._manifest = read_manifest(self.data_dir)
         return self._manifest
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether ``data_dir`` holds the synthetic demo data (``ravdess.SYNTHETIC_MARKER``), not RAVDESS."""
+        return is_synthetic(self.data_dir)
+
+    # -- the seed's interface: features saved to one file and loaded back
+
+    def save_features(self, X: np.ndarray | Sequence[np.ndarray], y: np.ndarray, path: str | Path) -> Path:
+        """Save features and labels to ``path`` (the seed's argument order), atomically.
+
+        The file is always the project's safe ``.npz`` format, whatever its name says: a
+        name such as ``features_audio.pkl`` is accepted, but nothing is ever pickled, so
+        :meth:`load_features` can never execute code. See the module function
+        :func:`save_features` for per-sample information and metadata.
+        """
+        return save_features(path, X, y)
+
+    def load_features(self, path: str | Path) -> tuple[np.ndarray | list[np.ndarray], np.ndarray]:
+        """``(X, y)`` as :meth:`save_features` wrote them (``X`` a list for fusion).
+
+        Raises
+        ------
+        CacheError
+            When the file is corrupt or truncated, or holds pickled objects (refused).
+        """
+        X, y, _ = load_features(path)
+        return X, y
 
     # -- which files
 
@@ -752,9 +810,17 @@ class RAVDESSDataLoader:
 
         Each failure is reported (prefixed by its ``notes`` entry, if any) and kept for the cache.
         """
-        runner = joblib.Parallel(n_jobs=self.n_jobs, return_as="generator")
-        results = runner(joblib.delayed(_guarded)(job, p, self.settings) for p in paths)
-        outputs = list(tqdm(results, total=len(paths), desc=what, unit="file", disable=not self.progress))
+        if self.n_jobs > 1:
+            compile_audio_code(self.settings)
+        with tempfile.TemporaryDirectory(prefix="ravdess-extracting-") as in_flight:
+            runner = joblib.Parallel(n_jobs=self.n_jobs, return_as="generator")
+            results = runner(joblib.delayed(_guarded)(job, p, self.settings, in_flight) for p in paths)
+            try:
+                outputs = list(
+                    tqdm(results, total=len(paths), desc=what, unit="file", disable=not self.progress)
+                )
+            except TerminatedWorkerError as error:
+                raise WorkerCrashError(_worker_crash_message(Path(in_flight), what, error)) from None
         ok = np.array([not isinstance(o, str) for o in outputs], dtype=bool)
         failures = [
             f"{notes[p]}: {o}" if notes and p in notes else o
@@ -768,12 +834,73 @@ class RAVDESSDataLoader:
         return np.stack([o for o in outputs if not isinstance(o, str)]), ok
 
 
-def _guarded(job: Callable[[Path, FeatureSettings], np.ndarray], path: Path, settings: FeatureSettings):
-    """Run one extraction; a decoding failure comes back as its message instead of ending the run."""
+def _guarded(
+    job: Callable[[Path, FeatureSettings], np.ndarray],
+    path: Path,
+    settings: FeatureSettings,
+    in_flight: str | None = None,
+):
+    """Run one extraction; a decoding failure comes back as its message instead of ending the run.
+
+    With ``in_flight`` (a folder), the worker notes the file it works on in a file named by
+    its process id, so that when native code kills the process the parent can name the file.
+    """
+    note = Path(in_flight, str(os.getpid())) if in_flight else None
+    if note is not None:
+        note.write_text(str(path))
     try:
         return job(path, settings)
     except MediaError as error:
         return str(error)
+    finally:
+        if note is not None:
+            note.unlink(missing_ok=True)
+
+
+def _worker_crash_message(in_flight: Path, what: str, error: BaseException) -> str:
+    """What died, on which file (the notes of :func:`_guarded` whose process is gone), and what to try."""
+    files = []
+    for note in sorted(in_flight.iterdir()):
+        try:
+            os.kill(int(note.name), 0)  # signal 0 only asks whether the process exists
+        except ProcessLookupError:
+            files.append(note.read_text())
+        except (OSError, ValueError):
+            continue
+    # The executor stops the other workers too, so a file of theirs can be named beside the culprit.
+    if len(files) > 1:
+        where = f"while extracting one of {', '.join(files)}"
+    else:
+        where = f"while extracting {files[0]}" if files else f"during {what}"
+    numba_cache = Path(librosa.__file__).parent
+    reason = " ".join(str(error).split())  # joblib's message spans lines; an error line is one line
+    return (
+        f"an extraction worker process died {where} ({reason}). A crash inside librosa (librosa.yin, say) "
+        f"usually means a corrupt numba cache: delete the *.nbi and *.nbc files under {numba_cache} (or "
+        "set NUMBA_CACHE_DIR to an empty folder) and run again. If the same file crashes again, run with "
+        "--jobs 1 to see the error, or move that file away."
+    )
+
+
+_COMPILED_AUDIO_FEATURES: set[str] = set()
+
+
+def compile_audio_code(settings: FeatureSettings) -> None:
+    """Run the audio feature code of ``settings`` once, in this process, on a short synthetic tone.
+
+    librosa compiles numba functions on first use and caches them on disk. Two worker
+    processes compiling the same function at once on a cold cache can leave that cache
+    corrupt, after which ``librosa.yin`` crashes in every process (numba issue 10128).
+    Called before extraction workers start, this compiles and caches everything they run,
+    so the workers only ever read the cache. Runs once per process and feature kind.
+    """
+    if settings.audio_features in _COMPILED_AUDIO_FEATURES:
+        return
+    t = np.arange(settings.sample_rate, dtype=np.float32) / settings.sample_rate
+    tone = 0.3 * np.sin(2 * np.pi * (150 + 50 * t) * t) + 0.01 * np.cos(2 * np.pi * 3000 * t)
+    audio_features_of_samples(tone.astype(np.float32), settings)
+    mfcc_of_samples(tone.astype(np.float32), settings)  # fusion reads MFCCs whatever the audio models read
+    _COMPILED_AUDIO_FEATURES.add(settings.audio_features)
 
 
 def extract_mfcc_job(path: Path, settings: FeatureSettings) -> np.ndarray:
@@ -788,11 +915,17 @@ def extract_audio_features(path: str | Path, settings: FeatureSettings) -> np.nd
     -------
     np.ndarray, shape ``settings.audio_shape``, float32
     """
-    if settings.audio_features == "functionals":
-        from audio_functionals import extract_functionals
+    samples = load_audio_samples(path, settings.sample_rate, settings.playback_speed)
+    return audio_features_of_samples(samples, settings)
 
-        return extract_functionals(path, settings)
-    return extract_mfcc(path, settings)
+
+def audio_features_of_samples(samples: np.ndarray, settings: FeatureSettings) -> np.ndarray:
+    """:func:`extract_audio_features` of decoded audio (mono float32 at ``settings.sample_rate``)."""
+    if settings.audio_features == "functionals":
+        from audio_functionals import functionals_of_samples
+
+        return functionals_of_samples(samples, settings)
+    return mfcc_of_samples(samples, settings)
 
 
 def extract_audio_job(path: Path, settings: FeatureSettings) -> np.ndarray:
@@ -942,7 +1075,7 @@ def main(argv: list[str] | None = None) -> int:
                     where = clips.folder
                 counts = np.bincount(y, minlength=len(EMOTIONS))
                 print(f"{kind:6s} {channel:6s}: {len(y)} samples -> {where}  per emotion {counts.tolist()}")
-    except (OSError, ValueError, MediaError) as error:
+    except (OSError, ValueError, MediaError, WorkerCrashError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     finally:

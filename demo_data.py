@@ -47,7 +47,15 @@ from joblib.externals.loky import ProcessPoolExecutor
 from scipy import signal
 from tqdm import tqdm
 
-from ravdess import EMOTIONS, SONG_EMOTIONS, RavdessName, actor_folder, actor_gender, parse_actor_list
+from ravdess import (
+    EMOTIONS,
+    SONG_EMOTIONS,
+    SYNTHETIC_MARKER,
+    RavdessName,
+    actor_folder,
+    actor_gender,
+    parse_actor_list,
+)
 
 SAMPLE_RATE = 48000
 """Sample rate of the WAV files and of :func:`synthesize_voice`, Hz (as RAVDESS)."""
@@ -785,6 +793,13 @@ def _available_cores() -> int:
         return os.cpu_count() or 1
 
 
+_MARKER_TEXT = (
+    "The files in this folder are SYNTHETIC demo data made by demo_data.py: a formant-synthesised\n"
+    "voice and a cartoon face in the RAVDESS layout. They are not RAVDESS. Models trained on them\n"
+    "show that the pipeline runs and learns, not how well it recognises human emotion.\n"
+)
+
+
 def write_demo_dataset(
     dest: Path,
     actors: Sequence[int] = range(1, 25),
@@ -851,6 +866,10 @@ def write_demo_dataset(
     jobs = [_TakeJob(dest, name, video, (int(width), int(height)), float(fps), int(seed)) for name in names]
     workers = max(1, min(n_jobs or _available_cores(), len(jobs)))
 
+    dest.mkdir(parents=True, exist_ok=True)
+    marker = dest / SYNTHETIC_MARKER
+    if not marker.is_file():  # first, so that even a half-written demo folder is never taken for RAVDESS
+        _write_atomically(marker, lambda tmp: tmp.write_text(_MARKER_TEXT))
     written: list[Path] = []
     bar = tqdm(total=len(jobs), unit="take", desc="demo data", disable=not progress)
     with bar:

@@ -14,9 +14,9 @@ To try it on a CPU with two virtual devices (needs ``jax``, not in requirements.
 
 from __future__ import annotations
 
-import os
+import keras_backend  # noqa: F401  (before keras: picks and starts the backend)
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# isort: split
 
 import keras
 

@@ -21,15 +21,19 @@ on. Labels are class indices (``EMOTIONS[i]``); one-hot labels are accepted too.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
+import logging
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import keras_backend  # noqa: F401  (before keras: picks and starts the backend)
+
+# isort: split
 
 import keras
 import numpy as np
@@ -304,7 +308,10 @@ class EmotionModel:
         tmp_json = metadata_path.with_name(f".{metadata_path.name}.tmp")
         writing = tmp
         try:
-            self._require_model().save(tmp)
+            with _quiet_h5_notice():
+                copy = _without_optimizer(self._require_model())
+                # .h5 would otherwise keep a training config, and loading it would compile.
+                copy.save(tmp, **({"include_optimizer": False} if path.suffix == ".h5" else {}))
             writing = tmp_json
             tmp_json.write_text(json.dumps(self.metadata, indent=2, sort_keys=True) + "\n")
         except BaseException as error:
@@ -516,6 +523,36 @@ MODEL_CLASSES: dict[str, type[EmotionModel]] = {
 }
 
 AUDIO_NORMALIZATION_LAYERS = ("mfcc_normalization", "functionals_normalization")
+
+
+def _without_optimizer(network: keras.Model) -> keras.Model:
+    """An uncompiled copy of ``network`` with the same weights, for saving.
+
+    The optimizer's state is never restored (:meth:`EmotionModel.load` compiles afresh),
+    and saved, it made ``keras.models.load_model`` warn "Skipping variable loading for
+    optimizer" and, for ``.h5``, that "the compiled metrics have yet to be built".
+    """
+    copy = keras.models.clone_model(network)
+    copy.set_weights(network.get_weights())
+    return copy
+
+
+@contextlib.contextmanager
+def _quiet_h5_notice() -> Iterator[None]:
+    """Hold back Keras' notice that ``.h5`` is a legacy format: the seed's users load ``.h5`` files.
+
+    Every model is saved as ``.keras`` beside it, so the notice would only repeat itself.
+    """
+
+    def keep(record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("You are saving your model as an HDF5 file")
+
+    logger = logging.getLogger("absl")
+    logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        logger.removeFilter(keep)
 
 
 def metadata_path_for(model_path: str | Path) -> Path:

@@ -46,9 +46,11 @@ from typing import IO
 import pandas as pd
 from tqdm import tqdm
 
+from media import PROBE_COLUMNS, MediaError, probe_media
 from ravdess import (
     AUDIO_EXTENSIONS,
     EMOTIONS,
+    SYNTHETIC_MARKER,
     VIDEO_EXTENSIONS,
     InvalidRavdessName,
     RavdessName,
@@ -66,6 +68,7 @@ DEFAULT_DEMO_DEST = DEMO_ROOT / "organized"
 
 _NAME_FIELDS = parse_name("03-01-01-01-01-01-01").as_dict()
 MANIFEST_COLUMNS: tuple[str, ...] = ("path", "filename", *_NAME_FIELDS, "bytes", "sha256", "source")
+"""The columns every manifest has; :data:`PROBE_COLUMNS` follow them (empty in manifests from before)."""
 _INT_COLUMNS = (*(key for key, value in _NAME_FIELDS.items() if isinstance(value, int)), "bytes")
 
 # Skip reasons are "<kind>: <detail>"; reports group by the kind.
@@ -77,6 +80,7 @@ WRONG_ACTOR_FOLDER = "wrong Actor folder"
 CONFLICT = "conflict"
 UNREADABLE = "unreadable"
 EMPTY = "empty file"
+BAD_MEDIA = "bad media"
 
 _MEDIA_EXTENSIONS = AUDIO_EXTENSIONS + VIDEO_EXTENSIONS
 _ACTOR_FOLDER = re.compile(r"^actor_(\d+)$", re.IGNORECASE)
@@ -100,12 +104,16 @@ class OrganizeReport:
         ``(path or "archive.zip:member", reason)`` for every input not organized;
         the reason reads ``"<kind>: <detail>"`` (see :func:`skip_kind`). Conflicts
         (same RAVDESS name, different content) are here too.
+    synthetic : bool
+        The source holds the synthetic demo data (a ``ravdess.SYNTHETIC_MARKER`` file);
+        the destination is then marked the same way.
     """
 
     written: int = 0
     unchanged: int = 0
     duplicates: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    synthetic: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,11 +129,12 @@ class _Input:
 
 @dataclass(frozen=True)
 class _Placed:
-    """A file under the destination whose content is known."""
+    """A file under the destination whose content is known, and what its probe found."""
 
     bytes: int
     sha256: str
     source: str
+    media: dict[str, float | int | None] | None = None  # media.MediaInfo.as_dict(); None: not probed
 
 
 def skip_kind(reason: str) -> str:
@@ -246,9 +255,13 @@ def _file_sha256(path: Path) -> str:
         return _sha256(stream)
 
 
-def _write_atomically(target: Path, fill: Callable[[IO[bytes]], None]) -> None:
+def _write_atomically(
+    target: Path, fill: Callable[[IO[bytes]], None], check: Callable[[Path], object] | None = None
+) -> object:
     """Write through a temporary file beside ``target`` so a final name never holds a half file.
 
+    ``check``, when given, is called with the complete temporary file before it is renamed
+    into place; whatever it raises leaves nothing behind, and what it returns is returned.
     A full disk raises ``OSError("no space left on device while writing <target>")``.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -258,12 +271,23 @@ def _write_atomically(target: Path, fill: Callable[[IO[bytes]], None]) -> None:
     try:
         with tmp_path.open("wb") as tmp:
             fill(tmp)
+        checked = check(tmp_path) if check is not None else None
         os.replace(tmp_path, target)
     except BaseException as error:
         tmp_path.unlink(missing_ok=True)
         if isinstance(error, OSError) and error.errno == errno.ENOSPC:
             raise OSError(f"no space left on device while writing {target}") from error
         raise
+    return checked
+
+
+def _media_kind(name: RavdessName) -> str:
+    return "audio" if name.is_audio else "video"
+
+
+def _bad_media_reason(error: MediaError) -> str:
+    """A skip reason from a probe's error ("<file>: <why>"): the report names the file itself."""
+    return f"{BAD_MEDIA}: {str(error).partition(': ')[2]}"
 
 
 def _copy_from(item: _Input, out: IO[bytes]) -> None:
@@ -302,8 +326,15 @@ def _place(
     existing = placed_now[identity] if from_this_run else _copy_on_disk(dest, name, rel)
     if existing is None:
         target = dest / rel
-        _write_atomically(target, lambda out: _copy_from(item, out))
-        placed[rel.as_posix()] = _Placed(target.stat().st_size, _file_sha256(target), item.source)
+        # Probed under its temporary name: a file that is not what its name says never lands.
+        info = _write_atomically(
+            target,
+            lambda out: _copy_from(item, out),
+            check=lambda tmp: probe_media(tmp, _media_kind(name), label=item.label),
+        )
+        placed[rel.as_posix()] = _Placed(
+            target.stat().st_size, _file_sha256(target), item.source, info.as_dict()
+        )
         placed_now[identity] = rel
         report.written += 1
         return
@@ -328,7 +359,7 @@ def _place(
     else:
         # The first source stays on record while the content is what the manifest says.
         if known is None or known.sha256 != existing_sha:
-            placed[existing.as_posix()] = _Placed(item.size, existing_sha, item.source)
+            placed[existing.as_posix()] = _Placed(item.size, existing_sha, item.source, None)
         placed_now[identity] = existing
         report.unchanged += 1
 
@@ -353,11 +384,32 @@ def _previous_manifest(dest: Path) -> dict[str, _Placed]:
         manifest = read_manifest(dest)
     except (FileNotFoundError, ValueError):
         return {}
-    return {row.path: _Placed(row.bytes, row.sha256, row.source) for row in manifest.itertuples(index=False)}
+    probed = manifest["duration_s"].notna()
+    return {
+        row["path"]: _Placed(
+            row["bytes"],
+            row["sha256"],
+            row["source"],
+            {column: _plain(row[column]) for column in PROBE_COLUMNS} if is_probed else None,
+        )
+        for row, is_probed in zip(manifest.to_dict("records"), probed, strict=True)
+    }
 
 
-def _write_manifest(dest: Path, placed: dict[str, _Placed]) -> None:
-    """Rebuild the manifest from what is in ``dest`` now, reusing known hashes."""
+def _plain(value: object) -> float | int | None:
+    """A manifest cell as the probe gave it: NaN (a column that does not apply) is None."""
+    if pd.isna(value):
+        return None
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _write_manifest(dest: Path, placed: dict[str, _Placed], report: OrganizeReport) -> None:
+    """Rebuild the manifest from what is in ``dest`` now, reusing known hashes and probes.
+
+    A file found there that was never probed (put there by hand, or organized before
+    files were probed) is probed now; one that fails is left out of the manifest and
+    added to ``report.skipped``. No manifest is created for a destination without files.
+    """
     rows = []
     for rel, name in _organized_files(dest):
         path = dest / rel
@@ -366,6 +418,13 @@ def _write_manifest(dest: Path, placed: dict[str, _Placed]) -> None:
         # Trust a known hash only while the size agrees; a file put there by hand has no known source.
         if known is None or known.bytes != size:
             known = _Placed(size, _file_sha256(path), "")
+        media = known.media
+        if media is None:
+            try:
+                media = probe_media(path, _media_kind(name)).as_dict()
+            except MediaError as error:
+                report.skipped.append((str(path), _bad_media_reason(error)))
+                continue
         rows.append(
             {
                 "path": rel.as_posix(),
@@ -374,11 +433,17 @@ def _write_manifest(dest: Path, placed: dict[str, _Placed]) -> None:
                 "bytes": known.bytes,
                 "sha256": known.sha256,
                 "source": known.source,
+                **media,
             }
         )
-    manifest = pd.DataFrame(rows, columns=list(MANIFEST_COLUMNS)).sort_values("path")
-    text = manifest.to_csv(index=False, lineterminator="\n").encode()
     manifest_path = dest / MANIFEST_NAME
+    if not rows and not manifest_path.exists():
+        return  # an empty manifest would only hide that nothing was organized
+    columns = [*MANIFEST_COLUMNS, *PROBE_COLUMNS]
+    manifest = pd.DataFrame(rows, columns=columns).sort_values("path")
+    for column in ("sample_rate", "channels", "frames", "width", "height"):
+        manifest[column] = manifest[column].astype("Int64")  # integers, empty where they do not apply
+    text = manifest.to_csv(index=False, lineterminator="\n").encode()
     # Same bytes: leave the file (and its mtime) alone.
     if manifest_path.is_file() and manifest_path.read_bytes() == text:
         return
@@ -426,17 +491,31 @@ def organize(
             if isinstance(item, tuple):
                 report.skipped.append(item)
                 continue
+            if item.inner_path.name == SYNTHETIC_MARKER:  # not media: a note about the media beside it
+                report.synthetic = True
+                continue
             judged = _judge(item)
             if isinstance(judged, str):
                 report.skipped.append((item.label, judged))
                 continue
             try:
                 _place(item, *judged, dest, placed, placed_now, report)
+            except MediaError as error:  # checked before it was renamed into place: nothing landed
+                report.skipped.append((item.label, _bad_media_reason(error)))
             except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError) as error:
                 # A damaged or encrypted member; the rest of the archive may still be fine.
                 report.skipped.append((item.label, f"{UNREADABLE}: {error}"))
-    _write_manifest(dest, placed)
+    if report.synthetic and not (dest / SYNTHETIC_MARKER).is_file():
+        # Before the manifest: a folder with a manifest is never taken for RAVDESS by mistake.
+        _write_atomically(dest / SYNTHETIC_MARKER, lambda out: out.write(_SYNTHETIC_TEXT))
+    _write_manifest(dest, placed, report)
     return report
+
+
+_SYNTHETIC_TEXT = (
+    b"This folder was organized from SYNTHETIC demo data (demo_data.py), not from RAVDESS.\n"
+    b"Everything trained on it says so; its accuracy says nothing about human emotion.\n"
+)
 
 
 def read_manifest(dest: Path) -> pd.DataFrame:
@@ -444,7 +523,11 @@ def read_manifest(dest: Path) -> pd.DataFrame:
 
     ``take``, ``path``, ``filename`` and the other text columns stay strings (a
     plain ``pd.read_csv`` would turn nothing into numbers here, but would read an
-    empty ``source`` as NaN); the numeric fields are integers.
+    empty ``source`` as NaN); the numeric fields are integers. The probe columns
+    (:data:`media.PROBE_COLUMNS`: ``duration_s``, ``sample_rate`` and ``channels`` of
+    audio, ``frames``, ``fps``, ``width`` and ``height`` of video) are numbers, empty
+    where they do not apply, and empty throughout in a manifest written before files
+    were probed.
 
     Raises
     ------
@@ -455,14 +538,24 @@ def read_manifest(dest: Path) -> pd.DataFrame:
     """
     manifest_path = Path(dest) / MANIFEST_NAME
     if not manifest_path.is_file():
+        dest_option = "" if Path(dest) == DEFAULT_DEST else f" --dest {dest}"
         raise FileNotFoundError(
-            f"no manifest at {manifest_path}: run `python organize_data.py --dest {dest}` first"
+            f"no data: {manifest_path} does not exist. Organize RAVDESS first: "
+            f"`python organize_data.py --download{dest_option}` fetches and organizes it, or put the official "
+            f"archives (Audio_Speech_Actors_01-24.zip, ...) in data/ and run `python organize_data.py{dest_option}`; "
+            f"`python organize_data.py --demo` makes SYNTHETIC demo data in {DEFAULT_DEMO_DEST}"
         )
     dtypes = {column: ("int64" if column in _INT_COLUMNS else str) for column in MANIFEST_COLUMNS}
-    manifest = pd.read_csv(manifest_path, dtype=dtypes, keep_default_na=False)
+    dtypes.update({column: "float64" for column in PROBE_COLUMNS})
+    manifest = pd.read_csv(
+        manifest_path, dtype=dtypes, keep_default_na=False, na_values={c: [""] for c in PROBE_COLUMNS}
+    )
     missing = [column for column in MANIFEST_COLUMNS if column not in manifest.columns]
     if missing:
         raise ValueError(f"{manifest_path} is not an organize_data.py manifest: missing {missing}")
+    for column in PROBE_COLUMNS:
+        if column not in manifest.columns:
+            manifest[column] = float("nan")
     return manifest
 
 
@@ -595,7 +688,8 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help=(
             "exit 2 if any file was skipped (bad name, wrong extension or folder, unsafe archive member, "
-            "conflict, unreadable or corrupt archive, empty file); non-media files such as README.txt are still only counted "
+            "conflict, unreadable or corrupt archive, empty, truncated or undecodable media); "
+            "non-media files such as README.txt are still only counted "
             "(default: off, skipped files are reported and the exit status is 0)"
         ),
     )
@@ -649,6 +743,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no RAVDESS media files found in {str(source)!r}. {how_to_fill}", file=sys.stderr)
         return 2
 
+    if not (args.dest / MANIFEST_NAME).is_file():  # every file found was skipped
+        _print_skipped(report.skipped)
+        print(f"error: none of the files in {str(source)!r} could be organized (see above)", file=sys.stderr)
+        return 2
     if args.demo:
         print("NOTE: the files below are SYNTHETIC demo data, not RAVDESS.")
     print(summary_table(read_manifest(args.dest)).to_string())

@@ -9,6 +9,11 @@ FLAC, or the soundtrack of an MP4; video models take MP4; the fusion model takes
 audio-video MP4 and uses the audio-only twin beside it (same name with ``03-``) when
 there is one, else the clip's own soundtrack.
 
+Audio that holds no voice (silence, a tone, a hum or noise; see ``speech_presence.py``)
+is reported as "no speech detected" and skipped, instead of being given an emotion;
+``--no-speech-check`` predicts every file. A model trained on the synthetic demo data
+says so above its table.
+
 A model trained with per-speaker normalization (``--preset best``) standardises each
 speaker's files by that speaker's own recordings, so it needs several files of every
 speaker: the speaker is the RAVDESS actor when the file name says it, else the folder
@@ -19,25 +24,29 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import keras_backend  # noqa: F401  (before keras: picks and starts the backend)
+
+# isort: split
 
 import numpy as np
 import pandas as pd
 
 from audio_functionals import speaker_normalize
+from cli_text import plain_text
 from data_loader import (
     FeatureSettings,
     MediaError,
-    extract_audio_features,
-    extract_mfcc,
+    audio_features_of_samples,
+    load_audio_samples,
+    mfcc_of_samples,
     sample_frames_job,
 )
 from emotion_models import EmotionModel, metadata_path_for
-from ravdess import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, InvalidRavdessName, parse_name
+from ravdess import AUDIO_EXTENSIONS, SYNTHETIC_NAME, VIDEO_EXTENSIONS, InvalidRavdessName, parse_name
+from speech_presence import no_speech_reason
 
 RELIABLE_SPEAKER_FILES = 10
 """Below this many files a speaker's statistics are noisy; the benchmark had 44-60 per actor."""
@@ -118,15 +127,39 @@ def _shapes(shapes: list[tuple[int, ...]]) -> str:
     return " and ".join(str(tuple(int(d) for d in shape)) for shape in shapes)
 
 
-def features_for(path: Path, kind: str, settings: FeatureSettings):
-    """Model input for one file: a batch of one, shaped as in training."""
+class NoSpeechError(MediaError):
+    """An audio input that holds no voice (silence, a tone, noise): no emotion is predicted for it."""
+
+
+def speech_samples(path: Path, settings: FeatureSettings, check_speech: bool = True) -> np.ndarray:
+    """The decoded audio of ``path`` (mono float32 at ``settings.sample_rate``).
+
+    Raises
+    ------
+    NoSpeechError
+        With ``check_speech``, when ``speech_presence.no_speech_reason`` finds no voice.
+    MediaError
+        When the file cannot be decoded.
+    """
+    samples = load_audio_samples(path, settings.sample_rate)
+    if check_speech and (reason := no_speech_reason(samples, settings.sample_rate)):
+        raise NoSpeechError(f"{path}: no speech detected: {reason}")
+    return samples
+
+
+def features_for(path: Path, kind: str, settings: FeatureSettings, check_speech: bool = True):
+    """Model input for one file: a batch of one, shaped as in training.
+
+    Audio (also the fusion model's) is first checked for speech, see :func:`speech_samples`.
+    """
     if kind == "audio":
-        return extract_audio_features(path, settings)[None]
+        return audio_features_of_samples(speech_samples(path, settings, check_speech), settings)[None]
     # The same frames as training: face-cropped when the model's settings say so.
     frames = sample_frames_job(path, settings)[None].astype(np.float32) / 255.0
     if kind == "video":
         return frames
-    return [extract_mfcc(audio_twin(path), settings)[None], frames]
+    audio = speech_samples(audio_twin(path), settings, check_speech)
+    return [mfcc_of_samples(audio, settings)[None], frames]
 
 
 def speaker_of(path: Path, grouping: str = "auto") -> str:
@@ -176,12 +209,13 @@ def normalize_by_speaker(
 
 
 def predict_files(
-    model: EmotionModel, paths: list[Path], speaker_groups: str = "auto"
+    model: EmotionModel, paths: list[Path], speaker_groups: str = "auto", check_speech: bool = True
 ) -> tuple[pd.DataFrame, list[str]]:
     """One row per file that could be read: path, predicted emotion, one probability per emotion.
 
-    Files that cannot be decoded (or, for a speaker-normalized model, whose speaker has
-    no other file) are returned as messages instead of ending the run.
+    Files that cannot be decoded, that hold no speech (with ``check_speech``), or, for a
+    speaker-normalized model, whose speaker has no other file, are returned as messages
+    instead of ending the run.
     """
     settings = FeatureSettings.from_dict(model.metadata["features"])
     kind = model.kind
@@ -197,7 +231,7 @@ def predict_files(
                 )
                 continue
             try:
-                yield path, features_for(path, kind, settings)
+                yield path, features_for(path, kind, settings, check_speech)
             except MediaError as error:
                 problems.append(str(error))
 
@@ -227,7 +261,9 @@ def predict_files(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 2)[2])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], epilog=plain_text(__doc__.split("\n\n", 2)[2])
+    )
     parser.add_argument("model", type=Path, help="a .h5 or .keras file written by train_models.py")
     parser.add_argument("paths", type=Path, nargs="+", help="files, or folders searched recursively")
     parser.add_argument(
@@ -243,6 +279,13 @@ def main(argv: list[str] | None = None) -> int:
         help="for speaker-normalized models: who speaks in a file. auto: the RAVDESS actor when the name "
         "says it, else the folder; folder: always the folder (default %(default)s)",
     )
+    parser.add_argument(
+        "--speech-check",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="skip audio that holds no voice (silence, a tone, a hum, noise) as 'no speech detected' "
+        "instead of giving it an emotion; --no-speech-check predicts every file (default: on)",
+    )
     args = parser.parse_args(argv)
     try:
         model = EmotionModel.load(args.model)
@@ -257,16 +300,23 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    table, problems = predict_files(model, paths, args.speaker_groups)
+    table, problems = predict_files(model, paths, args.speaker_groups, args.speech_check)
     for problem in problems:
         print(f"skipped: {problem}", file=sys.stderr)
+    if table.empty:
+        print(f"error: none of the {len(paths)} files could be predicted (see above)", file=sys.stderr)
+        return 1
+    if model.metadata.get("synthetic_data"):
+        # On stdout with the table, where a reader looks; on stderr for csv and json, which stay parseable.
+        note = f"note: {args.model} is a model trained on {SYNTHETIC_NAME}: its predictions mean nothing"
+        print(note, file=sys.stdout if args.format == "table" else sys.stderr)
     if args.format == "csv":
         table.to_csv(sys.stdout, index=False, float_format="%.4f")
     elif args.format == "json":
         print(json.dumps(table.to_dict(orient="records"), indent=2))
     else:
         print(table.to_string(index=False, float_format=lambda p: f"{p:.3f}"))
-    return 1 if problems and table.empty else 0
+    return 0
 
 
 if __name__ == "__main__":

@@ -189,6 +189,24 @@ def parse_name(name: str | Path) -> RavdessName:
     return RavdessName(*(int(f) for f in stem.split("-")))
 
 
+SYNTHETIC_MARKER = "SYNTHETIC_DEMO_DATA.txt"
+"""A file of this name in a folder says that the folder holds the synthetic demo data, not RAVDESS.
+
+``demo_data`` writes it beside the files it generates, ``organize_data`` carries it into the
+organized folder, and everything trained on such a folder says so (see :func:`is_synthetic`).
+"""
+
+
+def is_synthetic(folder: str | Path) -> bool:
+    """Whether ``folder`` holds the synthetic demo data (it has a :data:`SYNTHETIC_MARKER` file)."""
+    return (Path(folder) / SYNTHETIC_MARKER).is_file()
+
+
+SYNTHETIC_NAME = "SYNTHETIC demo data (not RAVDESS)"
+"""How titles, reports and predictions name the demo data."""
+SYNTHETIC_NOTICE = f"{SYNTHETIC_NAME}: these numbers say nothing about recognising human emotion"
+
+
 def actor_gender(actor: int) -> str:
     """RAVDESS actors alternate: odd numbers are male, even numbers female."""
     return "male" if actor % 2 else "female"

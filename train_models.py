@@ -31,7 +31,9 @@ from dataclasses import dataclass, field, replace
 from importlib import metadata as package_metadata
 from pathlib import Path
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import keras_backend  # noqa: F401  (before keras: picks and starts the backend)
+
+# isort: split
 
 import keras
 import matplotlib
@@ -55,6 +57,7 @@ from data_loader import (
     FeatureSettings,
     MediaError,
     RAVDESSDataLoader,
+    WorkerCrashError,
     add_data_dir_argument,
     add_feature_arguments,
     settings_from_args,
@@ -67,7 +70,7 @@ from emotion_models import (
     MultimodalEmotionFusion,
     VideoEmotion3DCNNLSTM,
 )
-from ravdess import EMOTIONS, parse_actor_list
+from ravdess import EMOTIONS, SONG_EMOTIONS, SYNTHETIC_NAME, SYNTHETIC_NOTICE, is_synthetic, parse_actor_list
 from video_batches import ClipSet
 
 
@@ -343,27 +346,45 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, 
     }
 
 
-def plot_history(history: dict[str, list[float]], title: str, path: Path) -> Path:
-    """Training and validation accuracy and loss per epoch, side by side."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+def save_figure(fig: plt.Figure, title: str, path: Path) -> Path:
+    """Save a figure as PNG with its title also in the file's metadata (``Title``), and close it."""
+    fig.savefig(path, dpi=100, metadata={"Title": title})
+    plt.close(fig)
+    return path
+
+
+def history_figure(history: dict[str, list[float]], title: str) -> plt.Figure:
+    """Training and validation accuracy (on a 0-1 axis) and loss per epoch, side by side."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
     for ax, metric in zip(axes, ("accuracy", "loss"), strict=True):
         epochs = np.arange(1, len(history[metric]) + 1)
         ax.plot(epochs, history[metric], label="training")
         if f"val_{metric}" in history:
             ax.plot(epochs, history[f"val_{metric}"], label="validation")
-        ax.set(xlabel="epoch", ylabel=metric, title=f"{title}: {metric}")
+        ax.set(xlabel="epoch", ylabel=metric, title=metric)
+        if metric == "accuracy":
+            ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
         ax.legend()
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return fig
 
 
-def plot_confusion(y_true: np.ndarray, y_pred: np.ndarray, title: str, path: Path) -> Path:
-    """Row-normalised confusion matrix over the emotions present in ``y_true``."""
-    labels = sorted(set(y_true.tolist()))
-    fig, ax = plt.subplots(figsize=(7, 6))
+def confusion_labels(channel: str, y_pred: np.ndarray) -> list[int]:
+    """Class indices a confusion matrix shows: every emotion of the channel, and any other predicted.
+
+    Song has six emotions but the networks have eight outputs: a song clip predicted as
+    ``disgust`` must show up as such, not vanish from the matrix.
+    """
+    emotions = SONG_EMOTIONS if channel == "song" else EMOTIONS
+    return sorted({*range(len(emotions)), *np.asarray(y_pred).tolist()})
+
+
+def confusion_figure(y_true: np.ndarray, y_pred: np.ndarray, labels: list[int], title: str) -> plt.Figure:
+    """Row-normalised confusion matrix over ``labels`` (class indices), with each row's sample count."""
+    counts = np.bincount(np.asarray(y_true), minlength=len(EMOTIONS))
+    fig, ax = plt.subplots(figsize=(8, 7))
     ConfusionMatrixDisplay.from_predictions(
         y_true,
         y_pred,
@@ -376,11 +397,11 @@ def plot_confusion(y_true: np.ndarray, y_pred: np.ndarray, title: str, path: Pat
         colorbar=False,
         xticks_rotation=45,
     )
-    ax.set_title(title)
+    ax.set_yticklabels([f"{EMOTIONS[i]} (n={counts[i]})" for i in labels])
+    ax.set(xlabel="predicted emotion", ylabel="true emotion (clips)")
+    ax.set_title(f"{title}\nrows normalized: each row sums to 1 (recall per emotion)", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return fig
 
 
 def package_versions() -> dict[str, str]:
@@ -467,6 +488,9 @@ class FitResult:
 
     model: EmotionModel
     history: dict[str, list[float]]
+    """Of the first fit, with early stopping on the validation actors."""
+    refit_history: dict[str, list[float]] | None
+    """Of the refit on training and validation actors (the model kept), if there was one."""
     y_true: np.ndarray
     y_pred: np.ndarray
     metrics: dict[str, float]
@@ -483,11 +507,13 @@ def fit_and_evaluate(
     settings: dict[str, object],
     args: argparse.Namespace,
     tag: str,
+    synthetic: bool = False,
 ) -> FitResult:
     """Build, train (early stopping on the validation actors) and evaluate one model on one split.
 
     The evaluation is on the test actors, or on the validation actors when the split
-    has no test set (a final model); ``evaluated_on`` says which.
+    has no test set (a final model); ``evaluated_on`` says which. ``synthetic`` (the data
+    is the demo's, not RAVDESS) is recorded in the configuration the model file carries.
     """
     epochs = args.epochs or spec.epochs
     batch_size = args.batch_size or spec.batch_size
@@ -500,6 +526,7 @@ def fit_and_evaluate(
         "kind": spec.kind,
         "channel": spec.channel,
         "data_dir": str(args.data_dir),
+        "synthetic_data": synthetic,
         "features": settings,
         "epochs": epochs,
         "batch_size": batch_size,
@@ -562,13 +589,17 @@ def fit_and_evaluate(
     if measured_before_refit:
         y_pred = model.predict_classes(model_inputs(X, rows, batch_size=batch_size)[0])
         evaluated_on = "validation, before the refit"
+    refit_history = None
     if refit:
-        model = refit_on_train_and_val(spec, X, y, split, history_dict, batch_size, augment, args, tag)
+        model, refit_history = refit_on_train_and_val(
+            spec, X, y, split, history_dict, batch_size, augment, args, tag
+        )
     if not measured_before_refit:
         y_pred = model.predict_classes(model_inputs(X, rows, batch_size=batch_size)[0])
     return FitResult(
         model=model,
         history=history_dict,
+        refit_history=refit_history,
         y_true=y[rows],
         y_pred=y_pred,
         metrics=classification_metrics(y[rows], y_pred),
@@ -588,8 +619,10 @@ def refit_on_train_and_val(
     augment: bool,
     args: argparse.Namespace,
     tag: str,
-) -> EmotionModel:
+) -> tuple[EmotionModel, dict[str, list[float]]]:
     """A fresh model trained on the training and validation actors together, for the best epoch count.
+
+    Returns the model and its training history (no validation: those actors are trained on).
 
     The epoch count is the best validation epoch of the first model, or all of its epochs
     when it trained without early stopping. With only 20 or 24 actors, giving the final
@@ -602,7 +635,7 @@ def refit_on_train_and_val(
     )
     print(f"refit {tag}: {best_epochs} epochs ({why}) on {len(rows)} train+val samples")
     model = new_model(spec, X, args)
-    model.train(
+    history = model.train(
         *training_inputs(X, y, rows, batch_size, shuffle=True, augment=augment, seed=args.seed),
         epochs=best_epochs,
         batch_size=batch_size,
@@ -610,7 +643,7 @@ def refit_on_train_and_val(
         callbacks=[keras.callbacks.TerminateOnNaN()],
         verbose=args.verbose,
     )
-    return model
+    return model, history.history
 
 
 def new_model(spec: ModelSpec, X, args: argparse.Namespace) -> EmotionModel:
@@ -663,19 +696,44 @@ def _resume_history(backup_dir: Path, history_csv: Path) -> int:
     return epochs
 
 
-def write_evaluation(result: FitResult, tag: str, title: str, args: argparse.Namespace) -> str:
-    """The confusion-matrix plot and the classification report of one evaluation; returns the report."""
-    present = sorted(set(result.y_true.tolist()))
+def plot_title(spec: ModelSpec, model_file: str, what: str, synthetic: bool) -> str:
+    """A plot's title: the model, its preset and file, what the plot shows, and a warning on demo data."""
+    title = f"{spec.name}, preset {spec.preset} ({model_file}): {what}"
+    return f"{SYNTHETIC_NAME}: {title}" if synthetic else title
+
+
+def write_evaluation(
+    result: FitResult, spec: ModelSpec, tag: str, model_file: str, args: argparse.Namespace
+) -> str:
+    """The confusion-matrix and history plots and the classification report of one evaluation.
+
+    Returns the report. The history plot shows the first fit (``<tag>_history.png``);
+    after a refit, ``<tag>_refit_history.png`` shows the training of the model kept.
+    """
+    synthetic = bool(result.config["synthetic_data"])
+    evaluated = f"{result.evaluated_on} actors {_ranges(result.actors)}"
+    labels = confusion_labels(spec.channel, result.y_pred)
     report_text = classification_report(
         result.y_true,
         result.y_pred,
-        labels=present,
-        target_names=[EMOTIONS[i] for i in present],
+        labels=labels,
+        target_names=[EMOTIONS[i] for i in labels],
         zero_division=0,
     )
+    title = plot_title(spec, model_file, evaluated, synthetic)
     (args.reports_dir / f"{tag}_classification_report.txt").write_text(f"{title}\n\n{report_text}")
-    plot_confusion(result.y_true, result.y_pred, title, args.plots_dir / f"{tag}_confusion.png")
-    plot_history(result.history, title, args.plots_dir / f"{tag}_history.png")
+    confusion = confusion_figure(result.y_true, result.y_pred, labels, title)
+    save_figure(confusion, title, args.plots_dir / f"{tag}_confusion.png")
+    first_fit = "first fit, early stopping on the validation actors" if args.patience else "first fit"
+    if result.refit_history is not None:
+        first_fit += " (not the model kept: see the refit)"
+    histories = [(result.history, first_fit, f"{tag}_history.png")]
+    if result.refit_history is not None:
+        refit = "refit on training + validation actors (the model kept)"
+        histories.append((result.refit_history, refit, f"{tag}_refit_history.png"))
+    for history, what, file_name in histories:
+        history_title = plot_title(spec, model_file, what, synthetic)
+        save_figure(history_figure(history, history_title), history_title, args.plots_dir / file_name)
     return report_text
 
 
@@ -685,9 +743,8 @@ def train_holdout(spec: ModelSpec, loader: RAVDESSDataLoader, args: argparse.Nam
     X, y, info = load_dataset(loader, spec)
     split = actor_split(info["actor"].to_numpy(), args.test_actor_list, args.val_actor_list, seed=args.seed)
     tag = spec.file_stem
-    result = fit_and_evaluate(spec, X, y, split, loader.settings.to_dict(), args, tag)
-    title = f"{spec.name} ({result.evaluated_on} actors {_ranges(result.actors)})"
-    report_text = write_evaluation(result, tag, title, args)
+    result = fit_and_evaluate(spec, X, y, split, loader.settings.to_dict(), args, tag, loader.synthetic)
+    report_text = write_evaluation(result, spec, tag, f"{tag}.h5", args)
     metadata = {
         **result.config,
         "protocol": "holdout",
@@ -706,6 +763,7 @@ def train_holdout(spec: ModelSpec, loader: RAVDESSDataLoader, args: argparse.Nam
     print(f"saved {', '.join(map(str, saved))}, plots in {args.plots_dir}, reports in {args.reports_dir}")
     return {
         "model": spec.label,
+        "data": data_label(loader.synthetic),
         "protocol": "holdout",
         "evaluated_on": result.evaluated_on,
         "actors": _ranges(result.actors),
@@ -728,10 +786,8 @@ def cross_validate(spec: ModelSpec, loader: RAVDESSDataLoader, args: argparse.Na
     fold_rows = []
     for index, split in enumerate(folds, start=1):
         tag = f"{spec.file_stem}_fold{index}"
-        result = fit_and_evaluate(spec, X, y, split, loader.settings.to_dict(), args, tag)
-        write_evaluation(
-            result, tag, f"{spec.name} fold {index} (test actors {_ranges(result.actors)})", args
-        )
+        result = fit_and_evaluate(spec, X, y, split, loader.settings.to_dict(), args, tag, loader.synthetic)
+        write_evaluation(result, spec, tag, f"fold {index} of {args.folds}, not saved", args)
         fold_rows.append(
             {
                 "fold": index,
@@ -768,6 +824,7 @@ def cross_validate(spec: ModelSpec, loader: RAVDESSDataLoader, args: argparse.Na
     (args.reports_dir / f"{spec.file_stem}_cv_run.json").write_text(json.dumps(run_record, indent=2) + "\n")
     return {
         "model": spec.label,
+        "data": data_label(loader.synthetic),
         "protocol": f"{args.folds}-fold CV",
         "evaluated_on": "test",
         "actors": _ranges(sorted(set(info["actor"].tolist()))),
@@ -935,19 +992,36 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+SYNTHETIC_DATA_LABEL = "SYNTHETIC demo"
+
+
+def data_label(synthetic: bool) -> str:
+    """The ``data`` column of the summary: what the model was trained and evaluated on."""
+    return SYNTHETIC_DATA_LABEL if synthetic else "real"
+
+
 def write_summary(rows: list[dict[str, object]], reports_dir: Path) -> pd.DataFrame:
-    """Merge this run's rows into ``reports/summary.csv`` and ``summary.md`` (one row per model and protocol)."""
+    """Merge this run's rows into ``reports/summary.csv`` and ``summary.md`` (one row per model and protocol).
+
+    The ``data`` column says whether a row is on the synthetic demo data, and the markdown
+    file then opens with a warning that those numbers say nothing about human emotion.
+    """
     summary_path = reports_dir / "summary.csv"
     table = pd.DataFrame(rows).astype(str)
     if summary_path.exists():
         previous = pd.read_csv(summary_path, dtype=str, keep_default_na=False)
+        if "data" not in previous.columns:  # written before the column existed: unknown
+            previous.insert(1, "data", "")
         replaced = previous.set_index(["model", "protocol"]).index.isin(
             table.set_index(["model", "protocol"]).index
         )
         table = pd.concat([previous[~replaced], table], ignore_index=True)
     table = table.sort_values(["model", "protocol"]).reset_index(drop=True)
     table.to_csv(summary_path, index=False)
-    (reports_dir / "summary.md").write_text(table.to_markdown(index=False) + "\n")
+    warning = ""
+    if (table["data"] == SYNTHETIC_DATA_LABEL).any():
+        warning = f"**{SYNTHETIC_NOTICE}.** The rows marked `{SYNTHETIC_DATA_LABEL}` show that the pipeline runs.\n\n"
+    (reports_dir / "summary.md").write_text(warning + table.to_markdown(index=False) + "\n")
     return table
 
 
@@ -956,6 +1030,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Keras {keras.__version__} on {keras.backend.backend()}; data {args.data_dir}; preset {args.preset}"
     )
+    if is_synthetic(args.data_dir):
+        print(f"NOTE: {args.data_dir} holds {SYNTHETIC_NOTICE}")
     rows = []
     try:
         for spec in args.specs:
@@ -964,7 +1040,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(
                 cross_validate(spec, loader, args) if args.folds else train_holdout(spec, loader, args)
             )
-    except (OSError, ValueError, MediaError) as error:  # OSError: a full disk, say
+    except (OSError, ValueError, MediaError, WorkerCrashError) as error:  # OSError: a full disk, say
         print(f"error: {error}", file=sys.stderr)
         return 2
     finally:

@@ -19,12 +19,13 @@ a GPU machine can train from a copied cache without the audio and media stack.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import keras_backend  # noqa: F401  (before keras: picks and starts the backend)
+
+# isort: split
 
 import keras
 import numpy as np

@@ -1,10 +1,10 @@
 """Shared fixtures: the real data beside the project, skipped with a reason when absent."""
 
-import os
 from pathlib import Path
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras_backend  # noqa: F401  (before keras: picks and starts the backend)
+
+# isort: split
 
 import pytest
 

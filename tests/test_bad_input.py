@@ -50,9 +50,10 @@ from data_loader import (
     sample_frames,
     save_features,
 )
-from demo_data import write_demo_dataset
+from demo_data import synthesize_voice, write_demo_dataset
 from emotion_models import AudioEmotionCNNLSTM, EmotionModel, VideoEmotion3DCNNLSTM
 from organize_data import EMPTY, UNREADABLE, organize, read_manifest
+from ravdess import parse_name
 
 SETTINGS = FeatureSettings(n_mfcc=13, max_frames=40, video_frames=4, video_size=(16, 16))
 
@@ -157,16 +158,23 @@ def test_bad_mp4_raises_media_error(tmp_path: Path) -> None:  # 6-9
 
 @pytest.fixture
 def mixed_audio(tmp_path: Path) -> Path:
-    """An organized folder of 4 good WAVs and 3 that organize accepts but cannot be decoded."""
-    files = {f"Actor_01/03-01-0{e}-01-01-01-01.wav": _wav(e) for e in range(1, 5)}
-    files["Actor_01/03-01-05-01-01-01-01.wav"] = _wav(5)[:30]  # cut inside the header
+    """An organized folder of 4 good WAVs and 3 that were damaged after organizing (or are silent).
+
+    organize_data.py refuses undecodable files, so the damage is done to the organized
+    copies: the loader must still cope with files that break after they were organized.
+    """
+    files = {f"Actor_01/03-01-0{e}-01-01-01-01.wav": _wav(e) for e in range(1, 8)}
     files["Actor_01/03-01-06-01-01-01-01.wav"] = _wav(6, silent=True)
-    files["Actor_01/03-01-07-01-01-01-01.wav"] = b"RIFF but nothing after"
     for relative, data in files.items():
         (tmp_path / "source" / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / "source" / relative).write_bytes(data)
-    organize(tmp_path / "source", tmp_path / "organized", progress=False)
-    return tmp_path / "organized"
+    organized = tmp_path / "organized"
+    assert organize(tmp_path / "source", organized, progress=False).written == 7
+    damage = {"03-01-05-01-01-01-01.wav": _wav(5)[:30], "03-01-07-01-01-01-01.wav": b"RIFF but nothing after"}
+    for path in organized.rglob("03-*.wav"):
+        if path.name in damage:
+            path.write_bytes(damage[path.name])  # cut inside the header; a header and nothing after
+    return organized
 
 
 def test_undecodable_files_are_skipped_counted_and_strict_fails(
@@ -427,7 +435,7 @@ def _copy_model(model: Path, folder: Path, metadata: dict | str | None) -> Path:
 
 def test_predict_works_on_a_good_model(audio_model: Path, tmp_path: Path, capsys) -> None:
     wav = tmp_path / "03-01-01-01-01-01-01.wav"
-    wav.write_bytes(_wav(1))
+    sf.write(wav, synthesize_voice(parse_name(wav), np.random.default_rng(1)), 48000, subtype="PCM_16")
     assert predict.main([str(audio_model), str(wav)]) == 0
     assert wav.name in capsys.readouterr().out
 

@@ -21,7 +21,7 @@ from sklearn.preprocessing import StandardScaler
 
 import demo_data
 from demo_data import render_face, synthesize_voice, write_demo_dataset
-from ravdess import SONG_EMOTIONS, RavdessName, actor_folder, parse_name
+from ravdess import SONG_EMOTIONS, SYNTHETIC_MARKER, RavdessName, actor_folder, is_synthetic, parse_name
 
 SMALL_SIZE = (64, 36)  # width, height: even, 16:9
 SMALL_FPS = 15.0
@@ -39,8 +39,12 @@ def _decode_rgb(path: Path) -> np.ndarray:
 
 
 def _tree(root: Path) -> dict[str, int]:
-    """Every file under ``root`` (relative path -> mtime in ns)."""
-    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+    """Every file under ``root`` but the synthetic-data marker (relative path -> mtime in ns)."""
+    return {
+        str(p.relative_to(root)): p.stat().st_mtime_ns
+        for p in root.rglob("*")
+        if p.is_file() and p.name != SYNTHETIC_MARKER
+    }
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +66,13 @@ def test_names_folders_and_counts(small_dataset: tuple[Path, list[Path]]) -> Non
     dest, paths = small_dataset
     assert paths == sorted(paths)
     assert all(p.is_file() for p in paths)
-    # Nothing else under dest: no temp files, no stray folders.
+    # Nothing else under dest but the marker that says it is not RAVDESS: no temp files, no stray folders.
     assert {p.relative_to(dest) for p in dest.rglob("*") if p.is_file()} == {
-        p.relative_to(dest) for p in paths
+        Path(SYNTHETIC_MARKER),
+        *(p.relative_to(dest) for p in paths),
     }
-    assert sorted(d.name for d in dest.iterdir()) == ["Actor_01", "Actor_02"]
+    assert is_synthetic(dest) and "SYNTHETIC" in (dest / SYNTHETIC_MARKER).read_text()
+    assert sorted(d.name for d in dest.iterdir()) == ["Actor_01", "Actor_02", SYNTHETIC_MARKER]
 
     names = [parse_name(p) for p in paths]
     for path, name in zip(paths, names, strict=True):
@@ -270,7 +276,7 @@ def test_bad_arguments_raise(tmp_path: Path, kwargs: dict) -> None:
 
 def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     demo_data.main([str(tmp_path), "--actors", "9", "--no-video", "--seed", "3", "--jobs", "1"])
-    wavs = sorted(tmp_path.rglob("*"))
+    wavs = sorted(p for p in tmp_path.rglob("*") if p.name != SYNTHETIC_MARKER)
     assert all(p.suffix == ".wav" or p.is_dir() for p in wavs)
     assert len([p for p in wavs if p.is_file()]) == 28
     assert "28 files" in capsys.readouterr().out

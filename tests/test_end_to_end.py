@@ -6,17 +6,19 @@ say nothing about accuracy on RAVDESS.
 """
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from PIL import Image
 
 import data_loader
 import organize_data
 import predict
 import train_models
 from demo_data import write_demo_dataset
-from ravdess import EMOTIONS
+from ravdess import EMOTIONS, SYNTHETIC_NAME, SYNTHETIC_NOTICE
 
 ACTORS = range(1, 13)
 TEST_ACTORS = "11-12"
@@ -82,7 +84,42 @@ def test_held_out_demo_actors_are_recognised_above_chance(pipeline: dict[str, Pa
     assert (summary["evaluated_on"] == "test").all()
     for model, minimum in MINIMUM_ACCURACY.items():
         assert summary.loc[model, "accuracy"] >= minimum, summary.to_string()
-    assert (pipeline["reports"] / "summary.md").read_text().startswith("| model")
+
+
+def test_everything_trained_on_demo_data_says_so(pipeline: dict[str, Path], capsys) -> None:
+    summary_md = (pipeline["reports"] / "summary.md").read_text()
+    assert summary_md.startswith(f"**{SYNTHETIC_NOTICE}.**")
+    summary = pd.read_csv(pipeline["reports"] / "summary.csv")
+    assert (summary["data"] == "SYNTHETIC demo").all()
+    for spec in train_models.MODEL_SPECS.values():
+        metadata = json.loads((pipeline["models"] / f"{spec.file_stem}.json").read_text())
+        assert metadata["synthetic_data"] is True
+        for plot in ("history", "confusion"):
+            with Image.open(pipeline["plots"] / f"{spec.file_stem}_{plot}.png") as image:
+                title = image.info["Title"]
+            # Says demo data, names the model file and preset, and what the plot shows.
+            assert (
+                title.startswith(SYNTHETIC_NAME)
+                and f"{spec.file_stem}.h5" in title
+                and "preset seed" in title
+            )
+            assert ("first fit" in title) == (plot == "history")
+    model = str(pipeline["models"] / "audio_emotion_speech.h5")
+    wav = next((pipeline["organized"] / "audio" / "speech").rglob("*.wav"))
+    assert predict.main([model, str(wav)]) == 0
+    assert "model trained on SYNTHETIC demo data" in capsys.readouterr().out
+    assert predict.main([model, str(wav), "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)[0]["path"] == str(wav)  # stdout stays parseable
+    assert "model trained on SYNTHETIC demo data" in captured.err
+
+
+def test_confusion_matrices_show_every_emotion_of_the_channel(pipeline: dict[str, Path]) -> None:
+    # Song has six emotions; the report lists each with its support (2 test actors x 2 statements),
+    # also one that was never predicted.
+    report = (pipeline["reports"] / "audio_emotion_song_classification_report.txt").read_text()
+    for emotion in EMOTIONS[:6]:
+        assert re.search(rf"^\s+{emotion}\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+4$", report, re.MULTILINE), report
 
 
 @pytest.mark.parametrize("output", ["table", "csv", "json"])

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
 
+from media import PROBE_COLUMNS
 from organize_data import (
     CONFLICT,
     MANIFEST_COLUMNS,
@@ -110,7 +112,14 @@ def test_real_official_audio_archives(ravdess_audio: Path, tmp_path: Path) -> No
 
     assert (report.written, report.unchanged, report.duplicates, report.skipped) == (208, 0, 0, [])
     manifest = read_manifest(dest)
-    assert list(manifest.columns) == list(MANIFEST_COLUMNS)
+    assert list(manifest.columns) == [*MANIFEST_COLUMNS, *PROBE_COLUMNS]
+    # What the probe found is what the release holds (shared/ravdess/MANIFEST.tsv lists it).
+    release = pd.read_csv(ravdess_audio / "MANIFEST.tsv", sep="\t", dtype=str).set_index("original")
+    expected = release.loc[manifest["filename"]]
+    assert (manifest["sample_rate"].to_numpy() == 48000).all() and manifest["frames"].isna().all()
+    assert (manifest["channels"].to_numpy() == expected["channels"].astype(int).to_numpy()).all()
+    frames = expected["frames"].astype(int).to_numpy()
+    assert np.allclose(manifest["duration_s"].to_numpy(), frames / 48000, atol=1e-4)
     assert manifest.groupby(["actor", "channel"]).size().to_dict() == {
         (1, "song"): 44,
         (1, "speech"): 60,
@@ -247,9 +256,9 @@ def test_escaping_archive_members_are_refused(tmp_path: Path) -> None:
         f"{archive}:../evil.wav",
         f"{archive}:/abs/03-01-01-01-01-01-01.wav",
     }
-    assert sorted(_file_states(tmp_path)) == ["work/dest/manifest.csv", "work/source/evil.zip"]
+    # Nothing was organized, so no manifest either: an empty one would hide that.
+    assert sorted(_file_states(tmp_path)) == ["work/source/evil.zip"]
     assert not Path("/abs/03-01-01-01-01-01-01.wav").exists()
-    assert read_manifest(dest).empty
 
 
 @pytest.fixture
@@ -473,7 +482,8 @@ def test_demo_flag_uses_demo_defaults(
     def write_demo_dataset(dest: Path, actors: list[int], **options) -> list[Path]:
         calls.append((dest, list(actors)))
         _write_files(
-            dest, {f"Actor_{actor:02d}/03-01-01-01-01-01-{actor:02d}.wav": b"demo" for actor in actors}
+            dest,
+            {f"Actor_{actor:02d}/03-01-01-01-01-01-{actor:02d}.wav": _audio_bytes(actor) for actor in actors},
         )
         return sorted(dest.rglob("*.wav"))
 
