@@ -8,6 +8,11 @@ import keras_backend  # noqa: F401  (before keras: picks and starts the backend)
 
 import pytest
 
+from data_loader import FeatureSettings
+from emotion_models import AudioEmotionCNNLSTM
+
+SMALL_AUDIO_SETTINGS = FeatureSettings(n_mfcc=13, max_frames=40, video_frames=4, video_size=(16, 16))
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 RAVDESS_AUDIO = SHARED / "ravdess"
 RAVDESS_VIDEO = SHARED / "ravdess_video"
@@ -27,3 +32,13 @@ def ravdess_video() -> Path:
     if not (RAVDESS_VIDEO / "Actor_01").is_dir():
         pytest.skip(f"real RAVDESS video not found at {RAVDESS_VIDEO} (../shared is absent on a fresh clone)")
     return RAVDESS_VIDEO
+
+
+@pytest.fixture(scope="session")
+def audio_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An untrained audio model (MFCC 13 x 40) saved as train_models.py saves it, with its feature settings."""
+    model = AudioEmotionCNNLSTM()
+    model.build_model(SMALL_AUDIO_SETTINGS.audio_shape)
+    folder = tmp_path_factory.mktemp("model")
+    metadata = {"features": SMALL_AUDIO_SETTINGS.to_dict(), "channel": "speech"}
+    return model.save(folder / "audio.h5", metadata=metadata)

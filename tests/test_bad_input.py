@@ -51,7 +51,7 @@ from data_loader import (
     save_features,
 )
 from demo_data import synthesize_voice, write_demo_dataset
-from emotion_models import AudioEmotionCNNLSTM, EmotionModel, VideoEmotion3DCNNLSTM
+from emotion_models import EmotionModel, VideoEmotion3DCNNLSTM
 from organize_data import EMPTY, UNREADABLE, organize, read_manifest
 from ravdess import parse_name
 
@@ -413,15 +413,6 @@ def test_empty_media_files_are_skipped(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 # --------------------------------------------------------------------------- models and predict.py
-
-
-@pytest.fixture(scope="module")
-def audio_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An (untrained) audio model saved as train_models.py saves it, with its feature settings."""
-    model = AudioEmotionCNNLSTM()
-    model.build_model(SETTINGS.audio_shape)
-    folder = tmp_path_factory.mktemp("model")
-    return model.save(folder / "audio.h5", metadata={"features": SETTINGS.to_dict(), "channel": "speech"})
 
 
 def _copy_model(model: Path, folder: Path, metadata: dict | str | None) -> Path:

@@ -17,13 +17,10 @@ import soundfile as sf
 
 import predict
 from benchmark_speech_presence import non_speech_sounds
-from data_loader import FeatureSettings, load_audio_samples
+from data_loader import load_audio_samples
 from demo_data import synthesize_voice
-from emotion_models import AudioEmotionCNNLSTM
 from ravdess import parse_name
 from speech_presence import ANALYSIS_RATE, STEADY_VARIATION_DB, no_speech_reason, spectral_variation_db
-
-SETTINGS = FeatureSettings(n_mfcc=13, max_frames=40)
 
 
 def _voice(name: str, seed: int = 0) -> np.ndarray:
@@ -68,14 +65,6 @@ def test_the_same_voice_at_another_rate_is_judged_alike() -> None:
 
 
 # --------------------------------------------------------------------------- predict.py
-
-
-@pytest.fixture(scope="module")
-def audio_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    model = AudioEmotionCNNLSTM()
-    model.build_model(SETTINGS.audio_shape)
-    folder = tmp_path_factory.mktemp("model")
-    return model.save(folder / "audio.h5", metadata={"features": SETTINGS.to_dict(), "channel": "speech"})
 
 
 @pytest.fixture
