@@ -97,6 +97,21 @@ def test_splitting_by_actor_works_as_written(workdir: Path) -> None:
     assert not set(eval(train)) & set(eval(val)) and set(eval(train)) | set(eval(val)) == {1, 2, 3}
 
 
+@pytest.mark.slow
+def test_loading_a_keras_file_prints_nothing(workdir: Path) -> None:
+    code = (
+        "import keras_backend\n"
+        "import keras\n"
+        "from emotion_models import EmotionModel\n"
+        "keras.models.load_model('models/audio_emotion_speech.keras')\n"
+        "EmotionModel.load('models/audio_emotion_speech.keras')\n"
+        "print('loaded')\n"
+    )
+    result = _python(code, workdir)
+    assert result.returncode == 0 and result.stdout.strip() == "loaded", result.stderr
+    assert result.stderr == ""  # no optimizer warning, and no TensorFlow start-up noise
+
+
 # --------------------------------------------------------------------------- around the snippets
 
 
