@@ -809,8 +809,10 @@ class RAVDESSDataLoader:
         """Run ``job`` over ``paths`` on all workers; returns the stacked results and a mask of successes.
 
         Each failure is reported (prefixed by its ``notes`` entry, if any) and kept for the cache.
+        Audio jobs first compile librosa's numba code here (:func:`compile_audio_code`);
+        frame sampling uses none, so a video-only run never waits for that.
         """
-        if self.n_jobs > 1:
+        if self.n_jobs > 1 and job is not sample_frames_job:
             compile_audio_code(self.settings)
         with tempfile.TemporaryDirectory(prefix="ravdess-extracting-") as in_flight:
             runner = joblib.Parallel(n_jobs=self.n_jobs, return_as="generator")
