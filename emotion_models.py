@@ -1,11 +1,11 @@
-"""Emotion classifiers in Keras 3: audio CNN-LSTM, MLP and logistic regression, video 3D-CNN-LSTM, and their fusion.
+"""Stage 3 of the pipeline, models: the emotion classifiers in Keras 3 (the library is ``ravdess_emotion.models``).
 
-``AudioEmotionCNNLSTM`` is the seed's model on MFCC images. ``AudioEmotionLogistic``
-(the ``--preset best`` audio model) and ``AudioEmotionMLP`` read utterance functionals
-(``audio_functionals``).
+``AudioEmotionCNNLSTM`` is the seed's model on MFCC images; ``AudioEmotionLogistic``
+(the ``--preset best`` audio model) and ``AudioEmotionMLP`` read utterance functionals;
+``VideoEmotion3DCNNLSTM`` reads face frames and ``MultimodalEmotionFusion`` both. Every
+model follows one interface::
 
-Every model follows one interface::
-
+    from emotion_models import AudioEmotionCNNLSTM
     model = AudioEmotionCNNLSTM(num_emotions=8)
     model.build_model((13, 216))
     history = model.train(X_train, y_train, X_val, y_val, epochs=50)
@@ -14,566 +14,70 @@ Every model follows one interface::
     model.save("models/audio_emotion_speech.h5", metadata={...})
     model = AudioEmotionCNNLSTM.load("models/audio_emotion_speech.h5")
 
-The graphs use only built-in layers (no ``Lambda``), so they save to ``.h5`` and
-``.keras`` and load on the TensorFlow, JAX and PyTorch backends with ``safe_mode``
-on. Labels are class indices (``EMOTIONS[i]``); one-hot labels are accepted too.
+Run as a script, it prints each network's layers and parameter count for the default
+input shapes.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import json
-import logging
-import math
-import os
-from collections.abc import Iterator, Sequence
-from pathlib import Path
-from typing import Any, ClassVar
-
-import keras_backend  # noqa: F401  (before keras: picks and starts the backend)
-
-# isort: split
-
-import keras
-import numpy as np
-from keras import layers
-
-from ravdess import EMOTIONS
-
-ArrayOrPair = np.ndarray | Sequence[np.ndarray]
-
-
-# --------------------------------------------------------------------------- building blocks
-
-
-def audio_branch(inputs: keras.KerasTensor, dropout: float = 0.5) -> keras.KerasTensor:
-    """Conv2D feature maps over (time, coefficient), then LSTM 128 → LSTM 64.
-
-    ``inputs`` has shape (batch, n_mfcc, frames); the output (batch, 64).
-    """
-    n_coefficients, n_frames = inputs.shape[1:]
-    # Per-coefficient standardisation, learned from the training data by ``adapt``:
-    # MFCC 0 spans hundreds of units while the others span tens.
-    x = layers.Normalization(axis=1, name="mfcc_normalization")(inputs)
-    x = layers.Permute((2, 1), name="audio_time_major")(x)
-    x = layers.Reshape((n_frames, n_coefficients, 1), name="audio_as_image")(x)
-    for filters in (32, 64):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.Activation("relu")(x)
-        x = layers.MaxPooling2D((2, 2) if x.shape[2] >= 2 else (2, 1))(x)
-        x = layers.Dropout(dropout / 2)(x)
-    steps, width, channels = x.shape[1:]
-    x = layers.Reshape((steps, width * channels), name="audio_as_sequence")(x)
-    x = layers.LSTM(128, return_sequences=True, dtype="float32")(x)
-    x = layers.Dropout(dropout / 2)(x)
-    x = layers.LSTM(64, return_sequences=True, dtype="float32")(x)
-    # Average the LSTM outputs over time instead of keeping only the last step: the last
-    # steps of a padded clip are silence, and the gradient reaches every step directly.
-    return layers.GlobalAveragePooling1D(name="audio_time_pooling")(x)
-
-
-def video_branch(inputs: keras.KerasTensor, dropout: float = 0.5) -> keras.KerasTensor:
-    """Conv3D blocks (32, 64, 128 filters), a coarse spatial grid per time step, then LSTM 128.
-
-    ``inputs`` has shape (batch, frames, height, width, 3) in [0, 1]; the output (batch, 128).
-    """
-    x = inputs
-    for i, filters in enumerate((32, 64, 128)):
-        x = layers.Conv3D(filters, 3, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.Activation("relu")(x)
-        # Halve space every block, and time once (in the middle block) when there is time to halve.
-        time_pool = 2 if i == 1 and x.shape[1] >= 4 else 1
-        x = layers.MaxPooling3D((time_pool, 2 if x.shape[2] >= 2 else 1, 2 if x.shape[3] >= 2 else 1))(x)
-    # Pool to a grid of about 4x4 so the LSTM sees where things are (mouth below, brows
-    # above) without the parameter count growing with the frame size.
-    steps, height, width, channels = x.shape[1:]
-    grid = (1, max(1, height // 4), max(1, width // 4))
-    x = layers.AveragePooling3D(grid, name="video_spatial_grid")(x)
-    steps, height, width, channels = x.shape[1:]
-    x = layers.Reshape((steps, height * width * channels), name="video_as_sequence")(x)
-    x = layers.Dropout(dropout / 2)(x)
-    x = layers.LSTM(128, return_sequences=True, dtype="float32")(x)
-    return layers.GlobalAveragePooling1D(name="video_time_pooling")(x)
-
-
-def classifier_head(
-    x: keras.KerasTensor, num_emotions: int, dropout: float, width: int = 64
-) -> keras.KerasTensor:
-    """Dense → dropout → softmax over emotions (kept in float32 under mixed precision)."""
-    x = layers.Dense(width, activation="relu")(x)
-    x = layers.Dropout(dropout)(x)
-    return layers.Dense(num_emotions, activation="softmax", dtype="float32", name="emotion")(x)
-
-
-# --------------------------------------------------------------------------- the common interface
-
-
-class EmotionModel:
-    """What every model shares: compile, train, evaluate, predict, save, load.
-
-    Parameters
-    ----------
-    num_emotions : int
-        Output classes; 8 for RAVDESS (song uses only the first 6, but keeping 8
-        outputs keeps class indices identical across channels).
-    learning_rate : float
-        Adam learning rate.
-    dropout : float
-        Dropout before the softmax; half of it between the recurrent and
-        convolutional blocks.
-    """
-
-    kind: ClassVar[str] = ""
-    label_smoothing: ClassVar[float] = 0.0
-    """Above 0, the loss is categorical cross-entropy against smoothed one-hot labels."""
-    weight_decay: ClassVar[float] = 0.0
-    """Above 0, AdamW with this decoupled weight decay instead of Adam."""
-    cosine_decay: ClassVar[bool] = False
-    """The learning rate falls along a cosine to 0 over the epochs that :meth:`train` is given."""
-
-    def __init__(self, num_emotions: int = len(EMOTIONS), learning_rate: float = 1e-3, dropout: float = 0.5):
-        if num_emotions < 2:
-            raise ValueError(f"num_emotions must be at least 2, got {num_emotions}")
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        self.num_emotions = num_emotions
-        self.learning_rate = learning_rate
-        self.dropout = dropout
-        self.model: keras.Model | None = None
-        self.metadata: dict[str, Any] = {}
-        self._normalization_adapted = False
-
-    # -- building
-
-    def build_model(self, input_shape: Any) -> keras.Model:
-        """Build and compile the network for inputs of ``input_shape`` (without the batch axis)."""
-        self.model = self._build(input_shape)
-        self._normalization_adapted = False
-        self.compile()
-        return self.model
-
-    def _build(self, input_shape: Any) -> keras.Model:
-        raise NotImplementedError
-
-    def compile(
-        self, learning_rate: float | keras.optimizers.schedules.LearningRateSchedule | None = None
-    ) -> None:
-        """(Re)compile: Adam (AdamW with ``weight_decay``) and cross-entropy (label-smoothed if set)."""
-        rate = learning_rate or self.learning_rate
-        optimizer = (
-            keras.optimizers.AdamW(rate, weight_decay=self.weight_decay)
-            if self.weight_decay
-            else keras.optimizers.Adam(rate)
-        )
-        loss = (
-            keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
-            if self.label_smoothing
-            else keras.losses.SparseCategoricalCrossentropy()
-        )
-        self.model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
-
-    def _targets(self, y: np.ndarray) -> np.ndarray:
-        """Labels as the loss wants them: class indices, or one-hot rows for a label-smoothed loss."""
-        indices = as_class_indices(y)
-        return keras.utils.to_categorical(indices, self.num_emotions) if self.label_smoothing else indices
-
-    def summary(self) -> None:
-        self._require_model().summary()
-
-    # -- training and inference
-
-    def train(
-        self,
-        X_train: ArrayOrPair,
-        y_train: np.ndarray,
-        X_val: ArrayOrPair | None = None,
-        y_val: np.ndarray | None = None,
-        epochs: int = 50,
-        batch_size: int = 16,
-        patience: int | None = 10,
-        callbacks: Sequence[keras.callbacks.Callback] = (),
-        verbose: int | str = "auto",
-    ) -> keras.callbacks.History:
-        """Fit on the training data, early-stopping on the validation loss when validation data is given.
-
-        The model is built from the training data's shape if :meth:`build_model` was
-        not called, and its input normalization is adapted to the training data.
-        With ``patience`` set, the weights of the best validation epoch are restored.
-
-        ``X_train`` (and ``X_val``) may also be a ``keras.utils.PyDataset`` that yields
-        ``(inputs, labels)`` batches, such as ``video_batches.VideoBatches`` streaming from
-        the frame cache; ``y_train``, ``y_val`` and ``batch_size`` are then unused.
-        """
-        if isinstance(X_train, keras.utils.PyDataset):
-            return self._train_streaming(X_train, X_val, epochs, patience, callbacks, verbose)
-        y_train = self._targets(y_train)
-        if self.model is None:
-            self.build_model(_shape_of(X_train))
-        self._adapt_normalization(X_train)
-        if self.cosine_decay:
-            self._compile_cosine_decay(epochs * math.ceil(len(y_train) / batch_size))
-        all_callbacks = list(callbacks)
-        validation = None
-        if X_val is not None and y_val is not None:
-            validation = (_as_inputs(X_val), self._targets(y_val))
-            if patience is not None:
-                all_callbacks.append(
-                    keras.callbacks.EarlyStopping(
-                        monitor="val_loss", patience=patience, restore_best_weights=True
-                    )
-                )
-        return self.model.fit(
-            _as_inputs(X_train),
-            y_train,
-            validation_data=validation,
-            epochs=epochs,
-            batch_size=batch_size,
-            callbacks=all_callbacks,
-            verbose=verbose,
-        )
-
-    def _train_streaming(
-        self,
-        train: keras.utils.PyDataset,
-        val: keras.utils.PyDataset | None,
-        epochs: int,
-        patience: int | None,
-        callbacks: Sequence[keras.callbacks.Callback],
-        verbose: int | str,
-    ) -> keras.callbacks.History:
-        """:meth:`train` on batches from a PyDataset (its own order and shuffling are kept)."""
-        if self.model is None:
-            self.build_model(_shape_of(train[0][0]))
-        # A dataset with paired audio offers all of it for the MFCC statistics; else its first batch.
-        adaptation = getattr(train, "adaptation_inputs", None)
-        self._adapt_normalization(adaptation if adaptation is not None else train[0][0])
-        if self.cosine_decay:
-            self._compile_cosine_decay(epochs * len(train))
-        all_callbacks = list(callbacks)
-        if val is not None and patience is not None:
-            all_callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor="val_loss", patience=patience, restore_best_weights=True
-                )
-            )
-        return self.model.fit(
-            train, validation_data=val, epochs=epochs, shuffle=False, callbacks=all_callbacks, verbose=verbose
-        )
-
-    def evaluate(self, X: ArrayOrPair, y: np.ndarray, batch_size: int = 32) -> dict[str, float]:
-        """Loss and accuracy on ``(X, y)``."""
-        results = self._require_model().evaluate(
-            _as_inputs(X), self._targets(y), batch_size=batch_size, verbose=0, return_dict=True
-        )
-        return {k: float(v) for k, v in results.items()}
-
-    def predict(self, X: ArrayOrPair, batch_size: int = 32) -> np.ndarray:
-        """Class probabilities, shape (n, num_emotions)."""
-        return np.asarray(self._require_model().predict(_as_inputs(X), batch_size=batch_size, verbose=0))
-
-    def predict_classes(self, X: ArrayOrPair, batch_size: int = 32) -> np.ndarray:
-        """Most probable class index per sample, shape (n,)."""
-        return self.predict(X, batch_size).argmax(axis=1)
-
-    # -- persistence
-
-    def save(self, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
-        """Save the network (``.h5`` or ``.keras``) and its metadata as ``<stem>.json`` beside it.
-
-        The metadata (feature settings, channel, emotions, ...) is what
-        :meth:`load` and ``predict.py`` need to prepare inputs exactly as in training.
-        """
-        path = Path(path)
-        if path.suffix not in (".h5", ".keras"):
-            raise ValueError(f"{path}: the model file must end in .h5 or .keras")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.metadata = {**self.metadata, **(metadata or {})}
-        self.metadata.update(
-            model_class=type(self).__name__,
-            kind=self.kind,
-            num_emotions=self.num_emotions,
-            emotions=list(EMOTIONS[: self.num_emotions]),
-            learning_rate=self.learning_rate,
-            dropout=self.dropout,
-            keras_version=keras.__version__,
-            backend=keras.backend.backend(),
-        )
-        # Write both to temporary names first, then rename: a crash or a full disk mid-save
-        # never leaves a broken model under the real name, nor a model beside the old metadata.
-        tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-        metadata_path = metadata_path_for(path)
-        tmp_json = metadata_path.with_name(f".{metadata_path.name}.tmp")
-        writing = tmp
-        try:
-            with _quiet_h5_notice():
-                copy = _without_optimizer(self._require_model())
-                # .h5 would otherwise keep a training config, and loading it would compile.
-                copy.save(tmp, **({"include_optimizer": False} if path.suffix == ".h5" else {}))
-            writing = tmp_json
-            tmp_json.write_text(json.dumps(self.metadata, indent=2, sort_keys=True) + "\n")
-        except BaseException as error:
-            tmp.unlink(missing_ok=True)
-            tmp_json.unlink(missing_ok=True)
-            if isinstance(error, OSError) and error.errno == errno.ENOSPC:
-                target = path if writing == tmp else metadata_path
-                raise OSError(f"no space left on device while writing {target}") from error
-            raise
-        os.replace(tmp, path)
-        os.replace(tmp_json, metadata_path)
-        return path
-
-    @classmethod
-    def load(cls, path: str | Path) -> EmotionModel:
-        """Load a model saved by :meth:`save` (``.h5`` or ``.keras``), ready to predict or train on.
-
-        Called on :class:`EmotionModel` itself, it returns an instance of the class
-        named in the metadata.
-        """
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: no such model file")
-        metadata_file = metadata_path_for(path)
-        if not metadata_file.exists():
-            raise ValueError(
-                f"{path}: no {metadata_file.name} beside it; was it saved by this project's train_models.py?"
-            )
-        try:
-            metadata = json.loads(metadata_file.read_text())
-        except (ValueError, UnicodeDecodeError) as error:
-            raise ValueError(f"{metadata_file}: not the JSON metadata of a model ({error})") from None
-        if not isinstance(metadata, dict):
-            raise ValueError(f"{metadata_file}: not the JSON metadata of a model (no object at the top)")
-        target = MODEL_CLASSES.get(metadata.get("model_class", ""))
-        if target is None:
-            raise ValueError(
-                f"{metadata_file}: model_class {metadata.get('model_class')!r} is not a model of this project"
-            )
-        if cls is not EmotionModel and not issubclass(target, cls):
-            raise ValueError(f"{path} holds a {target.__name__}, not a {cls.__name__}")
-        missing = [key for key in ("num_emotions", "learning_rate", "dropout") if key not in metadata]
-        if missing:
-            raise ValueError(f"{metadata_file}: lacks {', '.join(missing)}; not written by this project")
-        instance = target(
-            num_emotions=metadata["num_emotions"],
-            learning_rate=metadata["learning_rate"],
-            dropout=metadata["dropout"],
-        )
-        # compile=False then compile again: an .h5 file carries no optimizer state that
-        # every backend can restore, and fit() after a compiled .h5 load fails on all of them.
-        # safe_mode stays on: a file that would run code (a Lambda layer, say) is refused.
-        try:
-            instance.model = keras.saving.load_model(path, compile=False, safe_mode=True)
-        except Exception as error:
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise ValueError(f"{path}: not a loadable model of this project ({reason})") from error
-        instance._normalization_adapted = True  # its statistics come from the training data
-        instance.compile()
-        instance.metadata = metadata
-        return instance
-
-    # -- internals
-
-    def _compile_cosine_decay(self, steps: int) -> None:
-        """Recompile with the learning rate decaying along a cosine to 0 over ``steps`` batches.
-
-        The schedule reads the optimizer's step count, so a run resumed from a backup
-        continues on the same curve.
-        """
-        self.compile(keras.optimizers.schedules.CosineDecay(self.learning_rate, decay_steps=max(1, steps)))
-
-    def _require_model(self) -> keras.Model:
-        if self.model is None:
-            raise RuntimeError(f"{type(self).__name__}: call build_model() or train() first")
-        return self.model
-
-    def _adapt_normalization(self, X_train: ArrayOrPair) -> None:
-        """Learn the audio feature statistics from the first training data a newly built model sees."""
-        if self._normalization_adapted:
-            return
-        self._normalization_adapted = True
-        names = [layer.name for layer in self.model.layers if layer.name in AUDIO_NORMALIZATION_LAYERS]
-        if not names:
-            return  # a model without an audio branch
-        audio = X_train[0] if isinstance(X_train, list | tuple) else X_train
-        self.model.get_layer(names[0]).adapt(np.asarray(audio, dtype=np.float32))
-
-
-class AudioEmotionCNNLSTM(EmotionModel):
-    """Audio model: MFCC (n_mfcc, frames) → Conv2D ×2 → LSTM 128 → LSTM 64 → dense → softmax."""
-
-    kind = "audio"
-
-    def _build(self, input_shape: Sequence[int]) -> keras.Model:
-        input_shape = tuple(input_shape)
-        if len(input_shape) != 2:
-            raise ValueError(f"audio input shape must be (n_mfcc, frames), got {input_shape}")
-        inputs = keras.Input(input_shape, name="mfcc")
-        outputs = classifier_head(audio_branch(inputs, self.dropout), self.num_emotions, self.dropout)
-        return keras.Model(inputs, outputs, name="audio_emotion_cnn_lstm")
-
-
-def functionals_input(input_shape: Sequence[int]) -> tuple[keras.KerasTensor, keras.KerasTensor]:
-    """The input of a model on utterance functionals, and that input standardised.
-
-    The standardisation's statistics are learned from the training data (``adapt``).
-    """
-    input_shape = tuple(input_shape)
-    if len(input_shape) != 1:
-        raise ValueError(f"functionals input shape must be (n_features,), got {input_shape}")
-    inputs = keras.Input(input_shape, name="functionals")
-    return inputs, layers.Normalization(name="functionals_normalization")(inputs)
-
-
-class AudioEmotionMLP(EmotionModel):
-    """Audio model on utterance functionals: standardise → dropout → dense 512 → dropout → softmax.
-
-    Its input is one vector per file (``audio_functionals``), usually standardised per
-    speaker; ``dropout`` applies to the input features and to the hidden layer. Trained
-    with label smoothing 0.1 and AdamW (weight decay 0.01).
-    """
-
-    kind = "audio"
-    label_smoothing = 0.1
-    weight_decay = 1e-2
-    hidden_units: ClassVar[int] = 512
-
-    def _build(self, input_shape: Sequence[int]) -> keras.Model:
-        inputs, x = functionals_input(input_shape)
-        # Dropping input features: 1,456 correlated statistics from ~1,000 files overfit otherwise.
-        x = layers.Dropout(self.dropout, name="feature_dropout")(x)
-        x = layers.Dense(self.hidden_units, activation="relu")(x)
-        x = layers.Dropout(self.dropout)(x)
-        outputs = layers.Dense(self.num_emotions, activation="softmax", dtype="float32", name="emotion")(x)
-        return keras.Model(inputs, outputs, name="audio_emotion_mlp")
-
-
-class AudioEmotionLogistic(EmotionModel):
-    """Audio model on utterance functionals (``--preset best``): standardise → softmax, with an L2 penalty.
-
-    Multinomial logistic regression as a Keras model: on ~1,000 training files of 16
-    actors, a linear model with a strong penalty generalises to new actors better than
-    the hidden layer of :class:`AudioEmotionMLP` (``benchmark_audio.py``). Trained with
-    Adam and a cosine-decayed learning rate so that it settles at the penalised optimum;
-    ``dropout`` is unused.
-    """
-
-    kind = "audio"
-    cosine_decay = True
-    l2_penalty: ClassVar[float] = 0.03
-
-    def _build(self, input_shape: Sequence[int]) -> keras.Model:
-        inputs, x = functionals_input(input_shape)
-        outputs = layers.Dense(
-            self.num_emotions,
-            activation="softmax",
-            kernel_regularizer=keras.regularizers.L2(self.l2_penalty),
-            dtype="float32",
-            name="emotion",
-        )(x)
-        return keras.Model(inputs, outputs, name="audio_emotion_logistic")
-
-
-class VideoEmotion3DCNNLSTM(EmotionModel):
-    """Video model: frames (T, H, W, 3) → Conv3D ×3 → LSTM 128 → dense → softmax."""
-
-    kind = "video"
-
-    def _build(self, input_shape: Sequence[int]) -> keras.Model:
-        input_shape = tuple(input_shape)
-        if len(input_shape) != 4 or input_shape[-1] != 3:
-            raise ValueError(f"video input shape must be (frames, height, width, 3), got {input_shape}")
-        inputs = keras.Input(input_shape, name="frames")
-        outputs = classifier_head(video_branch(inputs, self.dropout), self.num_emotions, self.dropout)
-        return keras.Model(inputs, outputs, name="video_emotion_3dcnn_lstm")
-
-
-class MultimodalEmotionFusion(EmotionModel):
-    """Fusion model: the audio and video branches, concatenated, then a shared classifier.
-
-    ``build_model((audio_shape, video_shape))``; inputs are ``[X_audio, X_video]``.
-    """
-
-    kind = "fusion"
-
-    def _build(self, input_shape: Sequence[Sequence[int]]) -> keras.Model:
-        if len(input_shape) != 2:
-            raise ValueError("fusion input shape must be (audio_shape, video_shape)")
-        audio_shape, video_shape = (tuple(s) for s in input_shape)
-        audio_inputs = keras.Input(audio_shape, name="mfcc")
-        video_inputs = keras.Input(video_shape, name="frames")
-        joined = layers.Concatenate(name="fusion")(
-            [audio_branch(audio_inputs, self.dropout), video_branch(video_inputs, self.dropout)]
-        )
-        outputs = classifier_head(joined, self.num_emotions, self.dropout, width=128)
-        return keras.Model([audio_inputs, video_inputs], outputs, name="multimodal_emotion_fusion")
-
-
-MODEL_CLASSES: dict[str, type[EmotionModel]] = {
-    cls.__name__: cls
-    for cls in (
-        AudioEmotionCNNLSTM,
-        AudioEmotionMLP,
-        AudioEmotionLogistic,
-        VideoEmotion3DCNNLSTM,
-        MultimodalEmotionFusion,
+import argparse
+import sys
+
+from ravdess_emotion.features.settings import FeatureSettings
+from ravdess_emotion.models import (
+    MODEL_CLASSES,
+    AudioEmotionCNNLSTM,
+    AudioEmotionLogistic,
+    AudioEmotionMLP,
+    EmotionModel,
+    MultimodalEmotionFusion,
+    VideoEmotion3DCNNLSTM,
+)
+
+__all__ = [
+    "MODEL_CLASSES",
+    "AudioEmotionCNNLSTM",
+    "AudioEmotionLogistic",
+    "AudioEmotionMLP",
+    "EmotionModel",
+    "MultimodalEmotionFusion",
+    "VideoEmotion3DCNNLSTM",
+    "main",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description="Print the layers and parameter counts of the emotion models for the default input shapes."
     )
-}
-
-AUDIO_NORMALIZATION_LAYERS = ("mfcc_normalization", "functionals_normalization")
-
-
-def _without_optimizer(network: keras.Model) -> keras.Model:
-    """An uncompiled copy of ``network`` with the same weights, for saving.
-
-    The optimizer's state is never restored (:meth:`EmotionModel.load` compiles afresh),
-    and saved, it made ``keras.models.load_model`` warn "Skipping variable loading for
-    optimizer" and, for ``.h5``, that "the compiled metrics have yet to be built".
-    """
-    copy = keras.models.clone_model(network)
-    copy.set_weights(network.get_weights())
-    return copy
+    parser.add_argument(
+        "models",
+        nargs="*",
+        default=list(MODEL_CLASSES),
+        choices=list(MODEL_CLASSES),
+        metavar="MODEL",
+        help=f"models to show, from {', '.join(MODEL_CLASSES)} (default: all)",
+    )
+    return parser
 
 
-@contextlib.contextmanager
-def _quiet_h5_notice() -> Iterator[None]:
-    """Hold back Keras' notice that ``.h5`` is a legacy format: the seed's users load ``.h5`` files.
-
-    Every model is saved as ``.keras`` beside it, so the notice would only repeat itself.
-    """
-
-    def keep(record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("You are saving your model as an HDF5 file")
-
-    logger = logging.getLogger("absl")
-    logger.addFilter(keep)
-    try:
-        yield
-    finally:
-        logger.removeFilter(keep)
-
-
-def metadata_path_for(model_path: str | Path) -> Path:
-    """``models/x.h5`` and ``models/x.keras`` share ``models/x.json``."""
-    model_path = Path(model_path)
-    return model_path.with_suffix(".json")
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    mfcc = FeatureSettings()
+    functionals = FeatureSettings(audio_features="functionals")
+    shapes = {
+        "audio": mfcc.audio_shape,
+        "video": mfcc.video_shape,
+        "fusion": (mfcc.audio_shape, mfcc.video_shape),
+    }
+    for name in args.models:
+        cls = MODEL_CLASSES[name]
+        reads_functionals = cls.kind == "audio" and cls is not AudioEmotionCNNLSTM
+        model = cls()
+        model.build_model(functionals.audio_shape if reads_functionals else shapes[cls.kind])
+        model.summary()
+    return 0
 
 
-def as_class_indices(y: np.ndarray) -> np.ndarray:
-    """Class indices from indices or one-hot rows, shape (n,), int64."""
-    y = np.asarray(y)
-    if y.ndim == 2:
-        return y.argmax(axis=1).astype(np.int64)
-    return y.astype(np.int64)
-
-
-def _as_inputs(X: ArrayOrPair) -> np.ndarray | list[np.ndarray]:
-    return list(X) if isinstance(X, list | tuple) else X
-
-
-def _shape_of(X: ArrayOrPair) -> Any:
-    if isinstance(X, list | tuple):
-        return tuple(np.shape(x)[1:] for x in X)
-    return np.shape(X)[1:]
+if __name__ == "__main__":
+    sys.exit(main())

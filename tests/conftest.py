@@ -2,14 +2,14 @@
 
 from pathlib import Path
 
-import keras_backend  # noqa: F401  (before keras: picks and starts the backend)
+import ravdess_emotion.core.backend  # noqa: F401  (before keras: picks and starts the backend)
 
 # isort: split
 
 import pytest
 
-from data_loader import FeatureSettings
-from emotion_models import AudioEmotionCNNLSTM
+from ravdess_emotion.features.settings import FeatureSettings
+from ravdess_emotion.models import AudioEmotionCNNLSTM
 
 SMALL_AUDIO_SETTINGS = FeatureSettings(n_mfcc=13, max_frames=40, video_frames=4, video_size=(16, 16))
 

@@ -40,20 +40,17 @@ import soundfile as sf
 import data_loader
 import organize_data
 import predict
-from data_loader import (
-    CacheError,
-    FeatureSettings,
-    MediaError,
-    RAVDESSDataLoader,
-    extract_mfcc,
-    load_features,
-    sample_frames,
-    save_features,
-)
-from demo_data import synthesize_voice, write_demo_dataset
-from emotion_models import EmotionModel, VideoEmotion3DCNNLSTM
-from organize_data import EMPTY, UNREADABLE, organize, read_manifest
-from ravdess import parse_name
+from ravdess_emotion.core.errors import MediaError
+from ravdess_emotion.core.ravdess import parse_name
+from ravdess_emotion.corpus.demo import synthesize_voice, write_demo_dataset
+from ravdess_emotion.corpus.organize import EMPTY, UNREADABLE, organize, read_manifest
+from ravdess_emotion.features import loader as feature_loader
+from ravdess_emotion.features.audio import extract_mfcc
+from ravdess_emotion.features.caches import CacheError, load_features, save_features
+from ravdess_emotion.features.loader import RAVDESSDataLoader
+from ravdess_emotion.features.settings import FeatureSettings
+from ravdess_emotion.features.video import sample_frames
+from ravdess_emotion.models import EmotionModel, VideoEmotion3DCNNLSTM
 
 SETTINGS = FeatureSettings(n_mfcc=13, max_frames=40, video_frames=4, video_size=(16, 16))
 
@@ -323,12 +320,12 @@ def test_other_settings_or_version_use_another_cache(
     if change == "n_mfcc":
         other = RAVDESSDataLoader(mixed_audio, cache_dir=tmp_path, max_frames=40, n_mfcc=20, progress=False)
     else:
-        monkeypatch.setattr(data_loader, "FEATURE_VERSION", data_loader.FEATURE_VERSION + 1)
+        monkeypatch.setattr(feature_loader, "FEATURE_VERSION", feature_loader.FEATURE_VERSION + 1)
         other = RAVDESSDataLoader(mixed_audio, cache_dir=tmp_path, max_frames=40, progress=False)
     loaded: list[Path] = []
-    real_load = data_loader.load_features
+    real_load = feature_loader.load_features
     monkeypatch.setattr(
-        data_loader, "load_features", lambda path: loaded.append(Path(path)) or real_load(path)
+        feature_loader, "load_features", lambda path: loaded.append(Path(path)) or real_load(path)
     )
     X, _ = other.load_audio_dataset("speech")
     new = other.cache_path("audio", "speech")
@@ -525,7 +522,7 @@ def test_model_loading_keeps_safe_mode(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_project_models_have_no_lambda_layers() -> None:
-    from emotion_models import MODEL_CLASSES
+    from ravdess_emotion.models import MODEL_CLASSES
 
     shapes = {
         "AudioEmotionCNNLSTM": (13, 40),

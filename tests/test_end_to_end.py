@@ -17,8 +17,9 @@ import data_loader
 import organize_data
 import predict
 import train_models
-from demo_data import write_demo_dataset
-from ravdess import EMOTIONS, SYNTHETIC_NAME, SYNTHETIC_NOTICE
+from ravdess_emotion.core.ravdess import EMOTIONS, SYNTHETIC_NAME, SYNTHETIC_NOTICE
+from ravdess_emotion.corpus.demo import write_demo_dataset
+from ravdess_emotion.training.config import RunConfig
 
 ACTORS = range(1, 13)
 TEST_ACTORS = "11-12"
@@ -36,31 +37,29 @@ MINIMUM_ACCURACY = {
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory) -> dict[str, Path]:
+def pipeline(tmp_path_factory) -> dict[str, object]:
     root = tmp_path_factory.mktemp("demo")
     source, organized = root / "source", root / "organized"
     write_demo_dataset(source, actors=ACTORS, video_size=(64, 36), progress=False)
     assert organize_data.main(["--source", str(source), "--dest", str(organized)]) == 0
     assert data_loader.main(["--data-dir", str(organized), *SIZES]) == 0
     dirs = {name: root / name for name in ("models", "plots", "reports")}
-    status = train_models.main(
-        [
-            "--data-dir",
-            str(organized),
-            *SIZES,
-            "--epochs",
-            "15",
-            "--patience",
-            "6",
-            "--test-actors",
-            TEST_ACTORS,
-            "--verbose",
-            "0",
-            *(arg for name, path in dirs.items() for arg in (f"--{name}-dir", str(path))),
-        ]
-    )
-    assert status == 0
-    return {"organized": organized, **dirs}
+    argv = [
+        "--data-dir",
+        str(organized),
+        *SIZES,
+        "--epochs",
+        "15",
+        "--patience",
+        "6",
+        "--test-actors",
+        TEST_ACTORS,
+        "--verbose",
+        "0",
+        *(arg for name, path in dirs.items() for arg in (f"--{name}-dir", str(path))),
+    ]
+    assert train_models.main(argv) == 0
+    return {"organized": organized, **dirs, "argv": argv}
 
 
 def test_every_model_and_plot_lands_on_disk(pipeline: dict[str, Path]) -> None:
@@ -69,6 +68,9 @@ def test_every_model_and_plot_lands_on_disk(pipeline: dict[str, Path]) -> None:
             assert (pipeline["models"] / f"{spec.file_stem}{suffix}").is_file()
         for plot in ("history", "confusion"):
             assert (pipeline["plots"] / f"{spec.file_stem}_{plot}.png").stat().st_size > 10_000
+        metadata = json.loads((pipeline["models"] / f"{spec.file_stem}.json").read_text())
+        # The model carries the run's whole configuration: the command line, as one RunConfig.
+        assert RunConfig.from_dict(metadata["run"]) == train_models.parse_args(pipeline["argv"])
         run = json.loads((pipeline["reports"] / f"{spec.file_stem}_run.json").read_text())
         assert run["test_actors"] == [11, 12]
         assert not set(run["train_actors"]) & set(run["val_actors"])

@@ -39,11 +39,13 @@ import soundfile as sf
 import data_loader
 import organize_data
 import train_models
-from data_loader import RAVDESSDataLoader, load_features, save_features
-from demo_data import write_demo_dataset
-from emotion_models import AudioEmotionCNNLSTM, EmotionModel
-from organize_data import organize, read_manifest
-from ravdess import RavdessName
+from ravdess_emotion.core.ravdess import RavdessName
+from ravdess_emotion.corpus import organize as organize_module
+from ravdess_emotion.corpus.demo import write_demo_dataset
+from ravdess_emotion.corpus.organize import organize, read_manifest
+from ravdess_emotion.features.caches import load_features, save_features
+from ravdess_emotion.features.loader import RAVDESSDataLoader
+from ravdess_emotion.models import AudioEmotionCNNLSTM, EmotionModel
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {
@@ -215,7 +217,7 @@ def test_organize_on_a_full_disk(
         out.write(stream.read(5000))
         _no_space()
 
-    monkeypatch.setattr(organize_data.shutil, "copyfileobj", copy_some_then_fill_the_disk)
+    monkeypatch.setattr(organize_module.shutil, "copyfileobj", copy_some_then_fill_the_disk)
     assert organize_data.main(["--source", str(source), "--dest", str(dest)]) == 2
     error = _error_line(capsys.readouterr().err)
     assert re.fullmatch(r"error: no space left on device while writing .*/03-01-\S+\.wav", error), error

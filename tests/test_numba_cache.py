@@ -3,7 +3,7 @@
 Two workers compiling the same numba function at once on a cold cache can leave the
 cache corrupt, after which ``librosa.yin`` segfaults in every process (numba issue
 10128). The loader compiles everything its workers run in the parent first
-(``data_loader.compile_audio_code``). These tests start from an empty cache
+(``ravdess_emotion.features.audio.compile_audio_code``). These tests start from an empty cache
 (``NUMBA_CACHE_DIR``, so the environment's own cache is never touched):
 
 - when the workers start, the cache already holds every function they use, and they
@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 import organize_data
-from demo_data import write_demo_dataset
+from ravdess_emotion.corpus.demo import write_demo_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,7 +35,8 @@ EXTRACT_AND_SNAPSHOT = textwrap.dedent(
 
     import joblib
 
-    from data_loader import FeatureSettings, RAVDESSDataLoader
+    from ravdess_emotion.features.loader import RAVDESSDataLoader
+    from ravdess_emotion.features.settings import FeatureSettings
 
     organized, numba_cache, features = map(Path, sys.argv[1:4])
     snapshots = {}
@@ -119,7 +120,7 @@ CRASHING_JOB = textwrap.dedent(
     import signal
 
     import data_loader
-    from ravdess import parse_name
+    from ravdess_emotion.core.ravdess import parse_name
 
 
     def crash_on_angry(path, settings):
@@ -138,7 +139,8 @@ def test_a_worker_that_dies_is_named_with_its_file_and_what_to_try(
     (tmp_path / "crashing_job.py").write_text(CRASHING_JOB)
     run_loader = (
         "import sys, data_loader, crashing_job\n"
-        "data_loader.extract_audio_job = crashing_job.crash_on_angry\n"
+        "from ravdess_emotion.features import loader\n"
+        "loader.extract_audio_job = crashing_job.crash_on_angry  # what the loader's workers run\n"
         "sys.exit(data_loader.main(sys.argv[1:]))\n"
     )
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}

@@ -19,8 +19,9 @@ import numpy as np
 import pytest
 
 import organize_data
-from data_loader import CacheError, RAVDESSDataLoader
-from demo_data import write_demo_dataset
+from ravdess_emotion.corpus.demo import write_demo_dataset
+from ravdess_emotion.features.caches import CacheError
+from ravdess_emotion.features.loader import RAVDESSDataLoader
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTORS = [1, 2, 3, 21, 22, 23, 24]
@@ -69,7 +70,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_readme_marks_its_snippets() -> None:
-    assert set(readme_snippets()) == {"the seed's interface", "splitting by actor"}
+    assert set(readme_snippets()) == {"the seed's interface", "splitting by actor", "training from python"}
 
 
 @pytest.mark.slow
@@ -100,7 +101,7 @@ def test_splitting_by_actor_works_as_written(workdir: Path) -> None:
 @pytest.mark.slow
 def test_loading_a_keras_file_prints_nothing(workdir: Path) -> None:
     code = (
-        "import keras_backend\n"
+        "import ravdess_emotion.core.backend\n"
         "import keras\n"
         "from emotion_models import EmotionModel\n"
         "keras.models.load_model('models/audio_emotion_speech.keras')\n"
@@ -146,3 +147,15 @@ def test_without_data_the_loader_says_what_to_do(tmp_path: Path, monkeypatch: py
     assert "data/organized/manifest.csv does not exist" in message
     for advice in ("organize_data.py --download", "in data/", "organize_data.py --demo"):
         assert advice in message, message
+
+
+@pytest.mark.slow
+def test_training_from_python_works_as_written(workdir: Path) -> None:
+    result = _python(readme_snippets()["training from python"], workdir)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    protocol_line = next(line for line in lines if line.startswith("3-fold actor cross-validation"))
+    metrics = eval(protocol_line.removeprefix("3-fold actor cross-validation "))
+    assert set(metrics) == {"accuracy", "uar", "macro_f1"} and all(0 <= v <= 1 for v in metrics.values())
+    assert lines[-4].split() == ["fold", "test_actors", "accuracy", "uar"]  # the three folds follow
+    assert (workdir / "reports" / "audio_emotion_speech_best_cv_run.json").exists()

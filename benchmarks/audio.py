@@ -1,0 +1,305 @@
+"""Actor-independent benchmark of the audio models on real RAVDESS audio, with a classic baseline.
+
+For speech and song it runs, on the same K actor folds (``ravdess_emotion.training.splits.actor_folds``),
+one row per step from the classic baseline to ``--preset best``:
+
+- a classic baseline a user could pick instead: per-file MFCC, delta-MFCC and log-mel
+  statistics (mean and standard deviation over time) with a scikit-learn RBF SVM;
+- the same SVM with the statistics standardised per speaker, then on the full utterance
+  functionals (``ravdess_emotion.features.functionals``) without and with per-speaker normalization;
+- the project's networks through the training API (``ravdess_emotion.training.runs.cross_validate``,
+  what ``train_models.py --folds K`` runs): the seed's CNN-LSTM
+  (``--preset seed``); an MLP on the functionals, without and with per-speaker
+  normalization; logistic regression on them (the ``--preset best`` network) without
+  speed perturbation; with it on song (the preset uses it on speech only); and
+  ``--preset best`` as it is;
+
+and it measures feature extraction: files per second of the project's parallel,
+cached extractor against a plain sequential ``librosa.load`` + ``librosa.feature.mfcc``
+loop on the same files, and the time of a second, cached run.
+
+    python -m benchmarks.audio --ravdess ../shared/ravdess --folds 5
+
+The results go to ``reports/benchmark_audio.md`` and ``.csv``, with the command line,
+package versions and the actors of every fold beside them in ``benchmark_audio.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import ravdess_emotion.core.backend  # noqa: F401  (before keras: picks and starts the backend)
+
+# isort: split
+
+import joblib
+import librosa
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+from tqdm.auto import tqdm
+
+from ravdess_emotion.core.cli_text import plain_text
+from ravdess_emotion.core.files import available_cores
+from ravdess_emotion.corpus.organize import organize
+from ravdess_emotion.features.audio import compile_audio_code, load_audio_samples
+from ravdess_emotion.features.functionals import speaker_normalize
+from ravdess_emotion.features.loader import RAVDESSDataLoader
+from ravdess_emotion.features.settings import FeatureSettings
+from ravdess_emotion.training.config import RunConfig
+from ravdess_emotion.training.metrics import classification_metrics
+from ravdess_emotion.training.recipes import PRESETS
+from ravdess_emotion.training.reports import package_versions
+from ravdess_emotion.training.runs import cross_validate
+from ravdess_emotion.training.splits import ActorSplit, actor_folds
+
+BASELINE_SAMPLE_RATE = 22050
+
+BEST = PRESETS["best"]
+SPEEDS = BEST.speed_perturbation["speech"]
+MLP = {"audio_model": "AudioEmotionMLP", "speed_perturbation": ()}
+BEST_RAW = replace(BEST.feature_settings(), speaker_norm=False)
+
+NETWORK_VARIANTS: dict[str, tuple[str, str, dict[str, object], tuple[str, ...]]] = {
+    "seed": ("CNN-LSTM on 13 MFCC x 216 (--preset seed)", "seed", {}, ("speech", "song")),
+    "mlp-no-speaker-norm": (
+        "MLP on functionals, no per-speaker normalization",
+        "best",
+        {**MLP, "audio_settings": BEST_RAW},
+        ("speech", "song"),
+    ),
+    "mlp": ("MLP on functionals + per-speaker norm.", "best", MLP, ("speech", "song")),
+    "logistic": (
+        "logistic regression on functionals + per-speaker norm.",
+        "best",
+        {"speed_perturbation": ()},
+        ("speech", "song"),
+    ),
+    # For speech this is the preset itself: the row below measures it.
+    "logistic-speed-song": (
+        "logistic regression + per-speaker norm. + speed perturbation " + ",".join(f"{s:g}" for s in SPEEDS),
+        "best",
+        {"speed_perturbation": SPEEDS},
+        ("song",),
+    ),
+    "best": ("--preset best", "best", {}, ("speech", "song")),
+}
+"""The networks trained: name -> (table row, preset, further ``RunConfig`` settings, channels)."""
+
+
+def statistics_features(path: Path) -> np.ndarray:
+    """Per-file statistics for the baseline: mean and std over time of 40 MFCCs, their deltas, and 64 log-mel bands.
+
+    Returns
+    -------
+    np.ndarray, shape (288,), float32
+    """
+    samples = load_audio_samples(path, BASELINE_SAMPLE_RATE)
+    samples, _ = librosa.effects.trim(samples, top_db=40)  # leading and trailing silence say nothing
+    mel = librosa.feature.melspectrogram(y=samples, sr=BASELINE_SAMPLE_RATE, n_mels=64)
+    log_mel = librosa.power_to_db(mel)
+    mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=40)
+    delta = librosa.feature.delta(mfcc)
+    frames = np.concatenate([mfcc, delta, log_mel])
+    return np.concatenate([frames.mean(axis=1), frames.std(axis=1)]).astype(np.float32)
+
+
+def svm_folds(features: np.ndarray, y: np.ndarray, folds: list[ActorSplit]) -> pd.DataFrame:
+    """RBF SVM on standardised statistics, trained on each fold's training and validation actors."""
+    rows = []
+    for index, split in enumerate(folds, start=1):
+        train = np.concatenate([split.train, split.val])  # an SVM needs no early stopping
+        classifier = make_pipeline(StandardScaler(), SVC(C=10.0, gamma="scale"))
+        classifier.fit(features[train], y[train])
+        predicted = classifier.predict(features[split.test])
+        rows.append({"fold": index, **classification_metrics(y[split.test], predicted)})
+    return pd.DataFrame(rows)
+
+
+def extraction_speed(loader: RAVDESSDataLoader, channel: str, limit: int) -> dict[str, float]:
+    """Files per second: the project's parallel extractor (cold, then cached) vs a sequential librosa loop."""
+    rows = loader.select("audio", channel)
+    rows = rows.head(limit) if limit else rows
+    paths = [loader.data_dir / p for p in rows["path"]]
+    settings = loader.settings
+
+    started = time.perf_counter()
+    for path in paths:
+        samples, _ = librosa.load(path, sr=settings.sample_rate)
+        librosa.feature.mfcc(y=samples, sr=settings.sample_rate, n_mfcc=settings.n_mfcc)
+    sequential = time.perf_counter() - started
+
+    with tempfile.TemporaryDirectory() as cache:
+        subset = RAVDESSDataLoader(
+            loader.data_dir,
+            settings,
+            cache_dir=cache,
+            n_jobs=loader.n_jobs,
+            manifest=loader.manifest[loader.manifest["path"].isin(rows["path"])],
+        )
+        started = time.perf_counter()
+        subset.load_audio_dataset(channel)
+        parallel = time.perf_counter() - started
+        started = time.perf_counter()
+        subset.load_audio_dataset(channel)
+        cached = time.perf_counter() - started
+    return {
+        "files": len(paths),
+        "sequential_files_per_s": len(paths) / sequential,
+        "project_files_per_s": len(paths) / parallel,
+        "cached_files_per_s": len(paths) / cached,
+        "speedup": sequential / parallel,
+        "cached_seconds": cached,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=plain_text(__doc__.split("\n\n")[0]), epilog=plain_text(__doc__.split("\n\n")[-1])
+    )
+    parser.add_argument(
+        "--ravdess",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent / "shared" / "ravdess",
+        help="real RAVDESS audio: archives or Actor_NN folders (default %(default)s)",
+    )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=Path("data/benchmark"),
+        help="organized copy and caches (default %(default)s)",
+    )
+    parser.add_argument("--channels", default="speech,song", help="default %(default)s")
+    parser.add_argument("--folds", type=int, default=5, help="actor folds (default %(default)s)")
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="epochs per fold for every network (default: each preset's)"
+    )
+    parser.add_argument("--seed", type=int, default=42, help="default %(default)s")
+    parser.add_argument(
+        "--speed-files",
+        type=int,
+        default=0,
+        help="files timed for extraction speed per channel; 0 times all of them (default %(default)s)",
+    )
+    parser.add_argument(
+        "--networks",
+        default=",".join(NETWORK_VARIANTS),
+        help="comma-separated networks to train, from: " + ", ".join(NETWORK_VARIANTS) + "; 'none' for only "
+        "the SVM rows and the extraction speed (default: all)",
+    )
+    parser.add_argument("--reports-dir", type=Path, default=Path("reports"), help="default %(default)s")
+    args = parser.parse_args(argv)
+    networks = [] if args.networks == "none" else [n.strip() for n in args.networks.split(",") if n.strip()]
+    unknown = sorted(set(networks) - set(NETWORK_VARIANTS))
+    if unknown:
+        parser.error(f"unknown networks {unknown}; choose from {', '.join(NETWORK_VARIANTS)}")
+    if not args.ravdess.is_dir():
+        print(
+            f"error: {args.ravdess} not found: point --ravdess at the RAVDESS audio archives or folders",
+            file=sys.stderr,
+        )
+        return 2
+
+    organized = args.work_dir / "organized"
+    organize(args.ravdess, organized, progress=True)
+    loader = RAVDESSDataLoader(organized, FeatureSettings())
+    # The SVM rows normalize per speaker themselves, so they read the raw functionals.
+    functionals_loader = RAVDESSDataLoader(organized, BEST_RAW)
+    args.reports_dir.mkdir(parents=True, exist_ok=True)
+    rows, speeds, fold_actors = [], {}, {}
+    for channel in args.channels.split(","):
+        speeds[channel] = extraction_speed(loader, channel, args.speed_files)
+        print(f"{channel} extraction: {speeds[channel]}")
+        _, y, info = loader.load_audio_dataset(channel, return_info=True)
+        actors = info["actor"].to_numpy()
+        folds = actor_folds(actors, args.folds, seed=args.seed)
+        fold_actors[channel] = [split.test_actors for split in folds]
+        paths = [organized / p for p in info["path"]]
+        compile_audio_code(BEST_RAW)  # before the workers: see ravdess_emotion.features.audio
+        statistics = np.stack(
+            joblib.Parallel(n_jobs=-1)(
+                joblib.delayed(statistics_features)(p) for p in tqdm(paths, desc=f"statistics {channel}")
+            )
+        )
+        functionals, _, functionals_info = functionals_loader.load_audio_dataset(channel, return_info=True)
+        if not (functionals_info["path"].to_numpy() == info["path"].to_numpy()).all():
+            raise RuntimeError("the MFCC and functionals datasets hold different files")  # same manifest rows
+        svm_rows = (
+            ("MFCC/log-mel statistics + SVM (baseline)", statistics),
+            ("statistics + per-speaker normalization + SVM", speaker_normalize(statistics, actors)),
+            ("functionals + SVM, no per-speaker normalization", functionals),
+            ("functionals + per-speaker normalization + SVM", speaker_normalize(functionals, actors)),
+        )
+        for name, features in svm_rows:
+            rows.append(_row(name, channel, args.folds, svm_folds(features, y, folds)))
+            print(rows[-1])
+        for network in networks:
+            name, preset, settings, channels = NETWORK_VARIANTS[network]
+            if channel not in channels:
+                continue
+            reports = args.reports_dir / "benchmark_networks" / network
+            config = RunConfig(
+                data_dir=organized,
+                models=(f"audio-{channel}",),
+                preset=preset,
+                epochs=args.epochs,
+                folds=args.folds,
+                seed=args.seed,
+                verbose=0,
+                reports_dir=reports,
+                plots_dir=reports / "plots",
+                models_dir=args.work_dir / "models",
+                **settings,
+            )
+            spec = config.specs()[0]
+            result = cross_validate(spec, RAVDESSDataLoader(organized, config.settings_for(spec)), config)
+            rows.append(_row(name, channel, args.folds, result.folds))
+            print(rows[-1])
+    table = pd.DataFrame(rows)
+    table.to_csv(args.reports_dir / "benchmark_audio.csv", index=False)
+    speed_table = pd.DataFrame(speeds).T
+    # One line per step with speech and song side by side: the README's improvements table.
+    steps = table.pivot(index="model", columns="channel", values="accuracy").reindex(
+        index=table["model"].drop_duplicates(), columns=table["channel"].drop_duplicates()
+    )
+    text = (
+        f"Accuracy ({args.folds}-fold actor cross-validation, mean ± std over folds):\n\n"
+        f"{steps.to_markdown()}\n\nAll metrics:\n\n{table.to_markdown(index=False)}\n\n"
+        f"Feature extraction ({available_cores()} cores):\n\n{speed_table.to_markdown(floatfmt='.1f')}\n"
+    )
+    (args.reports_dir / "benchmark_audio.md").write_text(text)
+    record = {
+        "command": " ".join(
+            ["python", "-m", "benchmarks.audio", *(argv if argv is not None else sys.argv[1:])]
+        ),
+        "fold_test_actors": fold_actors,
+        "versions": package_versions(),
+        "results": rows,
+        "extraction": speeds,
+    }
+    (args.reports_dir / "benchmark_audio.json").write_text(json.dumps(record, indent=2) + "\n")
+    print(text)
+    shutil.rmtree(args.work_dir / "models" / ".backup", ignore_errors=True)
+    return 0
+
+
+def _row(model: str, channel: str, n_folds: int, folds: pd.DataFrame) -> dict[str, object]:
+    return {
+        "model": model,
+        "channel": channel,
+        "protocol": f"{n_folds}-fold actor CV",
+        **{m: f"{folds[m].mean():.3f} ± {folds[m].std(ddof=1):.3f}" for m in ("accuracy", "uar", "macro_f1")},
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Stage 1, the corpus: probing media, downloading the official archives, the synthetic demo data, organizing into a manifest."""

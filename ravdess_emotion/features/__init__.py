@@ -1,0 +1,1 @@
+"""Stage 2, features: settings, audio features and functionals, video frames, the frame store, the loader."""

@@ -1,0 +1,87 @@
+"""Command-line options of the features, shared by ``data_loader.py`` and ``train_models.py``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ravdess_emotion.features.settings import AUDIO_FEATURES, FeatureSettings
+
+
+def add_data_dir_argument(parser: argparse.ArgumentParser) -> None:
+    """``--data-dir``: the organized folder, as every pipeline step after organize reads it."""
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("data/organized"),
+        help="folder with manifest.csv, written by organize_data.py (default %(default)s)",
+    )
+
+
+def add_feature_arguments(parser: argparse.ArgumentParser) -> None:
+    """The feature options shared by ``data_loader.py`` and ``train_models.py``.
+
+    Every default is None, meaning "as :func:`settings_from_args` is told" (the seed's
+    settings, or a preset's), so an option the user gives always wins.
+    """
+    defaults = FeatureSettings()
+    group = parser.add_argument_group("features")
+    group.add_argument("--sample-rate", type=int, help=f"audio rate in Hz (default {defaults.sample_rate})")
+    group.add_argument(
+        "--audio-features",
+        choices=AUDIO_FEATURES,
+        help="audio model input: the MFCC image, or utterance functionals (statistics of MFCC, log-mel, "
+        f"pitch, loudness and spectral contours; see ravdess_emotion/features/functionals.py) (default {defaults.audio_features})",
+    )
+    group.add_argument(
+        "--speaker-norm",
+        action=argparse.BooleanOptionalAction,
+        help="standardise audio functionals within each actor's own recordings (no labels used) "
+        "(default: off)",
+    )
+    group.add_argument("--n-mfcc", type=int, help=f"MFCC coefficients (default {defaults.n_mfcc})")
+    group.add_argument(
+        "--max-frames", type=int, help=f"MFCC frames per clip, padded or cut (default {defaults.max_frames})"
+    )
+    group.add_argument(
+        "--video-frames", type=int, help=f"frames sampled per clip (default {defaults.video_frames})"
+    )
+    group.add_argument(
+        "--video-size",
+        type=int,
+        help=f"frames are resized to SIZE x SIZE pixels (default {defaults.video_size[0]})",
+    )
+    group.add_argument(
+        "--face-crop",
+        action=argparse.BooleanOptionalAction,
+        help="crop video frames to the face (Haar cascade; centre square when none is found) "
+        "before resizing (default: on)",
+    )
+    group.add_argument(
+        "--cache-dir", type=Path, default=None, help="feature cache folder (default: DATA_DIR/../features)"
+    )
+    group.add_argument(
+        "--jobs", type=int, default=None, help="worker processes for extraction (default: all cores)"
+    )
+
+
+def settings_from_args(args: argparse.Namespace, defaults: FeatureSettings | None = None) -> FeatureSettings:
+    """The options of :func:`add_feature_arguments` given on the command line, over ``defaults``.
+
+    Raises
+    ------
+    ValueError
+        When the combination is invalid (say ``--speaker-norm`` with MFCC images).
+    """
+    given = {
+        "sample_rate": args.sample_rate,
+        "audio_features": args.audio_features,
+        "speaker_norm": args.speaker_norm,
+        "n_mfcc": args.n_mfcc,
+        "max_frames": args.max_frames,
+        "video_frames": args.video_frames,
+        "video_size": None if args.video_size is None else (args.video_size, args.video_size),
+        "face_crop": args.face_crop,
+    }
+    base = (defaults or FeatureSettings()).to_dict()
+    return FeatureSettings.from_dict({**base, **{k: v for k, v in given.items() if v is not None}})

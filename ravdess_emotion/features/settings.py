@@ -1,0 +1,121 @@
+"""The feature settings: every setting that changes a feature, and the version of the extraction code.
+
+The lowest level of the features stage: audio, video and the loader all read these
+names, and they depend on nothing above the corpus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from ravdess_emotion.features.functionals import n_features
+
+FEATURE_VERSION = 2
+"""Bumped whenever extraction code changes what it computes, so old caches are rebuilt."""
+
+KINDS = ("audio", "video", "fusion")
+AUDIO_FEATURES = ("mfcc", "functionals")
+
+BLACK_LEVEL = 8
+"""A clip whose sampled frames all stay below this 0-255 level is black: no face to read."""
+
+
+PLAYBACK_SPEED_RANGE = (0.5, 2.0)  # beyond it a voice is no longer a plausible voice
+
+SEED_SETTING_NAMES = {"n_frames": "video_frames", "img_size": "video_size"}
+"""The seed's names of loader settings, accepted by :class:`RAVDESSDataLoader` for its README's calls."""
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    """Every setting that changes a feature; stored beside each model so prediction matches training.
+
+    Attributes
+    ----------
+    sample_rate : int
+        Audio is resampled to this rate (Hz) before MFCCs are computed.
+    n_mfcc : int
+        Number of MFCC coefficients.
+    max_frames : int
+        MFCC frames per clip; shorter clips are zero-padded at the end, longer ones cut.
+        At 22,050 Hz and hop 512 one frame is 23.2 ms, so 216 frames cover 5.0 s.
+    n_fft, hop_length : int
+        STFT window and hop, in samples at ``sample_rate``.
+    video_frames : int
+        Frames sampled evenly over each clip.
+    video_size : tuple of int
+        (height, width) in pixels that every frame is resized to.
+    face_crop : bool
+        Crop frames to the face (one Haar-cascade box per clip) before resizing; when no
+        face is found, to the centre square. See ``ravdess_emotion.features.video.sample_face_frames``.
+    audio_features : {"mfcc", "functionals"}
+        ``"mfcc"``: the (n_mfcc, max_frames) MFCC image of the seed's CNN-LSTM.
+        ``"functionals"``: one vector of utterance statistics per file, see
+        ``ravdess_emotion.features.functionals`` (``n_mfcc`` and ``max_frames`` are then unused).
+    speaker_norm : bool
+        Standardise audio features within each speaker's own recordings (the RAVDESS
+        actor; in ``predict.py`` the actor or the folder). Functionals only.
+    playback_speed : float
+        Audio is played this many times faster before its features are computed (speed
+        perturbation: tempo, pitch and formants all scale, as for a different voice).
+        Only the training copies of ``train_models.py --speed-perturbation`` use a value
+        other than 1.0; a saved model's settings always say 1.0.
+    """
+
+    sample_rate: int = 22050
+    n_mfcc: int = 13
+    max_frames: int = 216
+    n_fft: int = 2048
+    hop_length: int = 512
+    video_frames: int = 30
+    video_size: tuple[int, int] = (224, 224)
+    face_crop: bool = True
+    audio_features: str = "mfcc"
+    speaker_norm: bool = False
+    playback_speed: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_choice("audio_features", self.audio_features, AUDIO_FEATURES)
+        if self.speaker_norm and self.audio_features != "functionals":
+            raise ValueError("speaker_norm needs audio_features='functionals'")
+        for name in ("sample_rate", "n_mfcc", "max_frames", "n_fft", "hop_length", "video_frames"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        low, high = PLAYBACK_SPEED_RANGE
+        if not low <= self.playback_speed <= high:
+            raise ValueError(f"playback_speed must be between {low} and {high}, got {self.playback_speed}")
+        if len(self.video_size) != 2 or min(self.video_size) <= 0:
+            raise ValueError(f"video_size must be (height, width) > 0, got {self.video_size}")
+        object.__setattr__(self, "video_size", tuple(int(v) for v in self.video_size))
+        object.__setattr__(self, "face_crop", bool(self.face_crop))
+
+    @property
+    def audio_shape(self) -> tuple[int, ...]:
+        """One file's audio features: (n_mfcc, max_frames), or (n_features,) for functionals."""
+        if self.audio_features == "functionals":
+            return (n_features(),)
+        return (self.n_mfcc, self.max_frames)
+
+    @property
+    def video_shape(self) -> tuple[int, int, int, int]:
+        return (self.video_frames, *self.video_size, 3)
+
+    def to_dict(self) -> dict[str, object]:
+        settings = asdict(self)
+        settings["video_size"] = list(self.video_size)
+        return settings
+
+    @classmethod
+    def from_dict(cls, settings: dict[str, object]) -> FeatureSettings:
+        known = {k: v for k, v in settings.items() if k in cls.__dataclass_fields__}
+        if "video_size" in known:
+            known["video_size"] = tuple(known["video_size"])  # type: ignore[arg-type]
+        known.setdefault("face_crop", False)  # saved before the setting existed: frames were not cropped
+        return cls(**known)  # type: ignore[arg-type]
+
+
+def check_choice(name: str, value: str, choices: Sequence[str]) -> None:
+    """Raise ``ValueError`` naming ``name``, the choices and ``value`` when ``value`` is not a choice."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")

@@ -1,0 +1,248 @@
+"""Fitting one model on one actor split: build, train with early stopping, refit, evaluate; resumable.
+
+An interrupted fit resumes from its last completed epoch: a backup per configuration
+(:class:`AtomicBackupAndRestore`, written atomically) and the epoch log it appends to.
+The dataset reaches this module through the ``ravdess_emotion.batches.TrainingInputs``
+protocol, so arrays in memory, speed-perturbed copies and streamed video clips all
+train the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import ravdess_emotion.core.backend  # noqa: F401  (before keras: picks and starts the backend)
+
+# isort: split
+
+import keras
+import numpy as np
+import pandas as pd
+
+from ravdess_emotion.batches import TrainingInputs
+from ravdess_emotion.core.files import atomic_path
+from ravdess_emotion.core.ravdess import EMOTIONS
+from ravdess_emotion.models import EmotionModel
+from ravdess_emotion.training.config import RunConfig
+from ravdess_emotion.training.metrics import classification_metrics
+from ravdess_emotion.training.recipes import ModelSpec
+from ravdess_emotion.training.splits import ActorSplit, actor_ranges
+
+
+@dataclass
+class FitResult:
+    """A trained model and its predictions on the evaluation actors of one split."""
+
+    model: EmotionModel
+    history: dict[str, list[float]]
+    """Of the first fit, with early stopping on the validation actors."""
+    refit_history: dict[str, list[float]] | None
+    """Of the refit on training and validation actors (the model kept), if there was one."""
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    metrics: dict[str, float]
+    evaluated_on: str
+    actors: list[int]
+    config: dict[str, object]
+
+
+def fit_and_evaluate(
+    spec: ModelSpec,
+    X: TrainingInputs,
+    y: np.ndarray,
+    split: ActorSplit,
+    settings: dict[str, object],
+    config: RunConfig,
+    tag: str,
+    synthetic: bool = False,
+) -> FitResult:
+    """Build, train (early stopping on the validation actors) and evaluate one model on one split.
+
+    The evaluation is on the test actors, or on the validation actors when the split
+    has no test set (a final model); ``evaluated_on`` says which. ``synthetic`` (the data
+    is the demo's, not RAVDESS) is recorded in the configuration the model file carries.
+    """
+    epochs = config.epochs or spec.epochs
+    batch_size = config.batch_size or spec.batch_size
+    augment = config.augment and X.streams  # video and fusion only
+    refit = bool(config.refit) and len(split.val) > 0
+    model_config = {
+        "model": spec.name,
+        "model_class": spec.model_class.__name__,
+        "preset": config.preset,
+        "kind": spec.kind,
+        "channel": spec.channel,
+        "data_dir": str(config.data_dir),
+        "synthetic_data": synthetic,
+        "features": settings,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": config.learning_rate,
+        "dropout": config.dropout,
+        "patience": config.patience,
+        "seed": config.seed,
+        "augment": augment,
+        "refit": refit,
+        "speed_perturbation": list(spec.speeds),
+        "train_actors": split.train_actors,
+        "val_actors": split.val_actors,
+        "test_actors": split.test_actors,
+        "samples": {"train": len(split.train), "val": len(split.val), "test": len(split.test)},
+    }
+    print(
+        f"\n== {tag}: {len(split.train)} train / {len(split.val)} val / {len(split.test)} test samples; "
+        f"actors train {actor_ranges(split.train_actors)}, val {actor_ranges(split.val_actors)}, "
+        f"test {actor_ranges(split.test_actors) or 'none'}"
+    )
+    if spec.speeds:
+        speeds = ", ".join(f"{speed:g}" for speed in spec.speeds)
+        print(f"speed perturbation: each training file also at {speeds} times the speed")
+    model = new_model(spec, X, config)
+
+    for folder in (config.reports_dir, config.models_dir, config.plots_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    # A backup folder per configuration: an interrupted run resumes from its last epoch,
+    # and a run with other settings never restores weights that do not fit.
+    config_key = hashlib.sha256(json.dumps(model_config, sort_keys=True).encode()).hexdigest()[:12]
+    backup_dir = config.models_dir / ".backup" / f"{tag}_{config_key}"
+    history_csv = config.reports_dir / f"{tag}_history.csv"
+    resumed_at = _resume_history(backup_dir, history_csv)
+    if resumed_at:
+        print(f"resuming {tag} after epoch {resumed_at} from {backup_dir}")
+    callbacks = [
+        AtomicBackupAndRestore(str(backup_dir)),
+        # Appending on resume keeps the epochs before the interruption in the log.
+        keras.callbacks.CSVLogger(str(history_csv), append=bool(resumed_at)),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+    history = model.train(
+        *X.fit_data(split.train, y, batch_size, shuffle=True, augment=augment, seed=config.seed),
+        *X.eval_data(split.val, y, batch_size),
+        epochs=epochs,
+        batch_size=batch_size,
+        patience=config.patience or None,
+        callbacks=callbacks,
+        verbose=config.verbose,
+    )
+    history_dict = history.history
+    if resumed_at:
+        # fit() only saw the epochs after the restart: the full history is in the log.
+        logged = pd.read_csv(history_csv)
+        history_dict = {column: logged[column].tolist() for column in logged.columns if column != "epoch"}
+    evaluated_on = "test" if len(split.test) else "validation"
+    rows = split.test if len(split.test) else split.val
+    # Without test actors, a refit trains on the validation actors: measure them before, never after.
+    measured_before_refit = refit and not len(split.test)
+    if measured_before_refit:
+        y_pred = model.predict_classes(X.eval_data(rows, batch_size=batch_size)[0])
+        evaluated_on = "validation, before the refit"
+    refit_history = None
+    if refit:
+        model, refit_history = refit_on_train_and_val(
+            spec, X, y, split, history_dict, batch_size, augment, config, tag
+        )
+    if not measured_before_refit:
+        y_pred = model.predict_classes(X.eval_data(rows, batch_size=batch_size)[0])
+    return FitResult(
+        model=model,
+        history=history_dict,
+        refit_history=refit_history,
+        y_true=y[rows],
+        y_pred=y_pred,
+        metrics=classification_metrics(y[rows], y_pred),
+        evaluated_on=evaluated_on,
+        actors=split.test_actors if len(split.test) else split.val_actors,
+        config=model_config,
+    )
+
+
+def refit_on_train_and_val(
+    spec: ModelSpec,
+    X: TrainingInputs,
+    y: np.ndarray,
+    split: ActorSplit,
+    history: dict[str, list[float]],
+    batch_size: int,
+    augment: bool,
+    config: RunConfig,
+    tag: str,
+) -> tuple[EmotionModel, dict[str, list[float]]]:
+    """A fresh model trained on the training and validation actors together, for the best epoch count.
+
+    Returns the model and its training history (no validation: those actors are trained on).
+
+    The epoch count is the best validation epoch of the first model, or all of its epochs
+    when it trained without early stopping. With only 20 or 24 actors, giving the final
+    model those actors too is worth more than a held-out check. The test actors stay unseen.
+    """
+    best_epochs = int(np.argmin(history["val_loss"])) + 1 if config.patience else len(history["loss"])
+    rows = np.concatenate([split.train, split.val])
+    why = (
+        "the best validation epoch"
+        if config.patience
+        else "as many as the first model, without early stopping"
+    )
+    print(f"refit {tag}: {best_epochs} epochs ({why}) on {len(rows)} train+val samples")
+    model = new_model(spec, X, config)
+    history = model.train(
+        *X.fit_data(rows, y, batch_size, shuffle=True, augment=augment, seed=config.seed),
+        epochs=best_epochs,
+        batch_size=batch_size,
+        patience=None,
+        callbacks=[keras.callbacks.TerminateOnNaN()],
+        verbose=config.verbose,
+    )
+    return model, history.history
+
+
+def new_model(spec: ModelSpec, X: TrainingInputs, config: RunConfig) -> EmotionModel:
+    """A freshly seeded, built and compiled model of ``spec`` for inputs like ``X``."""
+    keras.utils.set_random_seed(config.seed)
+    model = spec.model_class(
+        num_emotions=len(EMOTIONS), learning_rate=config.learning_rate, dropout=config.dropout
+    )
+    model.build_model(X.input_shape)
+    return model
+
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Keras' ``BackupAndRestore`` with each backup file replaced atomically.
+
+    Keras writes the backup over the previous one in place, so a kill during that write
+    would leave a weights file the restart cannot read. Here both files are written
+    under temporary names and renamed, so the backup always holds a completed epoch.
+    """
+
+    def _save_model(self) -> None:
+        backup = Path(self.backup_dir)
+        backup.mkdir(parents=True, exist_ok=True)
+        tmp_weights = backup / "next.weights.h5"  # Keras insists on the .weights.h5 suffix
+        tmp_metadata = backup / "next_training_metadata.json"
+        self.model.save_weights(str(tmp_weights), overwrite=True)
+        tmp_metadata.write_text(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}))
+        os.replace(tmp_weights, self._weights_path)
+        os.replace(tmp_metadata, self._training_metadata_path)
+
+
+def _resume_history(backup_dir: Path, history_csv: Path) -> int:
+    """Completed epochs of an interrupted run with this configuration (0: none, start afresh).
+
+    On a resume, the history log is cut to those epochs, so that rows of an epoch the
+    kill interrupted are never logged twice.
+    """
+    try:
+        epochs = int(json.loads((backup_dir / "training_metadata.json").read_text())["epoch"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+    if history_csv.exists():
+        try:
+            logged = pd.read_csv(history_csv)
+            with atomic_path(history_csv) as tmp:
+                logged[logged["epoch"] < epochs].to_csv(tmp, index=False)
+        except (ValueError, KeyError, pd.errors.ParserError):
+            history_csv.unlink()
+    return epochs

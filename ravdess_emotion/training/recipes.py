@@ -1,0 +1,166 @@
+"""Recipes: the five trainable models of the design card, and the presets that choose the audio models' recipe.
+
+``--preset seed`` (the default) trains the seed's CNN-LSTM on MFCC images; ``--preset
+best`` the audio model that measured best in ``benchmarks/audio.py``: L2-penalised
+logistic regression on utterance functionals standardised per speaker, trained for
+speech also on copies of each training file played slightly faster and slower.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from ravdess_emotion.features.settings import PLAYBACK_SPEED_RANGE, FeatureSettings
+from ravdess_emotion.models import (
+    MODEL_CLASSES,
+    AudioEmotionCNNLSTM,
+    AudioEmotionLogistic,
+    EmotionModel,
+    MultimodalEmotionFusion,
+    VideoEmotion3DCNNLSTM,
+)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One trainable model: what it reads, how it is built, and its defaults (the seed's, or a preset's)."""
+
+    name: str
+    kind: str
+    channel: str
+    model_class: type[EmotionModel]
+    batch_size: int
+    epochs: int
+    preset: str = "seed"
+    speeds: tuple[float, ...] = ()
+    """Playback speeds of the extra training copies (speed perturbation); audio only."""
+
+    @property
+    def file_stem(self) -> str:
+        """``audio_emotion_speech``; another preset's audio model adds its name (``..._best``)."""
+        stem = f"{self.kind}_emotion_{self.channel}"
+        return stem if self.preset == "seed" else f"{stem}_{self.preset}"
+
+    @property
+    def label(self) -> str:
+        """The model's name in summaries: ``audio-speech``, or ``audio-speech (best)``."""
+        return self.name if self.preset == "seed" else f"{self.name} ({self.preset})"
+
+
+MODEL_SPECS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec("audio-speech", "audio", "speech", AudioEmotionCNNLSTM, batch_size=16, epochs=50),
+        ModelSpec("audio-song", "audio", "song", AudioEmotionCNNLSTM, batch_size=16, epochs=50),
+        ModelSpec("video-speech", "video", "speech", VideoEmotion3DCNNLSTM, batch_size=8, epochs=30),
+        ModelSpec("video-song", "video", "song", VideoEmotion3DCNNLSTM, batch_size=8, epochs=30),
+        ModelSpec("fusion-speech", "fusion", "speech", MultimodalEmotionFusion, batch_size=8, epochs=30),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named recipe for the audio models: their network, features and training defaults.
+
+    Video and fusion models are the same under every preset.
+    """
+
+    name: str
+    description: str
+    audio_model: type[EmotionModel]
+    audio_features: dict[str, object] = field(default_factory=dict)
+    speed_perturbation: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    """Per channel, the playback speeds of extra training copies of every training file."""
+    epochs: int = 50
+    batch_size: int = 16
+    refit: bool = False
+    patience: int = 10
+
+    def feature_settings(self) -> FeatureSettings:
+        """The audio feature settings of this preset (the seed's settings, with its changes)."""
+        return FeatureSettings.from_dict({**FeatureSettings().to_dict(), **self.audio_features})
+
+
+PRESETS: dict[str, Preset] = {
+    preset.name: preset
+    for preset in (
+        Preset(
+            "seed",
+            "the seed's CNN-LSTM on 13 MFCC x 216 frames at 22,050 Hz",
+            AudioEmotionCNNLSTM,
+        ),
+        Preset(
+            "best",
+            "L2-penalised logistic regression on 1,456 utterance functionals (MFCC, log-mel, pitch, "
+            "loudness and spectral statistics) at 16 kHz, standardised per speaker; speech trains on "
+            "extra copies played at 0.9, 0.95, 1.05 and 1.1 times the speed",
+            AudioEmotionLogistic,
+            {
+                "audio_features": "functionals",
+                "speaker_norm": True,
+                "sample_rate": 16000,
+                "n_fft": 1024,
+                "hop_length": 160,
+            },
+            # Song measured worse with these copies (benchmarks/audio.py --folds 5: 0.891 without,
+            # 0.819 with); speech better (0.631 without, 0.682 with).
+            speed_perturbation={"speech": (0.9, 0.95, 1.05, 1.1)},
+            epochs=60,
+            batch_size=32,
+            refit=True,
+            # The learning rate decays to 0 over all 60 epochs, so the model settles at the
+            # penalised optimum; stopping early would cut that short.
+            patience=0,
+        ),
+    )
+}
+
+
+AUDIO_MODEL_CLASSES = {name: cls for name, cls in MODEL_CLASSES.items() if cls.kind == "audio"}
+
+
+def parse_speeds(text: str) -> tuple[float, ...]:
+    """``'0.9,1.1'`` → ``(0.9, 1.1)``; ``'none'`` → ``()``. The speeds are checked by :func:`check_speeds`."""
+    if text.strip().lower() == "none":
+        return ()
+    try:
+        speeds = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ValueError(f"--speed-perturbation: {text!r} is not a comma-separated list of speeds") from None
+    if not speeds:
+        raise ValueError(_speeds_message(text))
+    return check_speeds(speeds, text)
+
+
+def check_speeds(speeds: tuple[float, ...], given: str | None = None) -> tuple[float, ...]:
+    """``speeds`` when each lies in ``PLAYBACK_SPEED_RANGE`` and differs from 1; else a ``ValueError`` saying so.
+
+    ``given`` is how the user wrote them, for the message.
+    """
+    low, high = PLAYBACK_SPEED_RANGE
+    if any(not low <= speed <= high or speed == 1.0 for speed in speeds):
+        raise ValueError(_speeds_message(given or ",".join(f"{speed:g}" for speed in speeds)))
+    return speeds
+
+
+def _speeds_message(given: str) -> str:
+    low, high = PLAYBACK_SPEED_RANGE
+    return (
+        f"--speed-perturbation: speeds must lie between {low} and {high} and differ from 1.0 "
+        f"(1.0 is the original, always trained on); got {given!r}"
+    )
+
+
+def apply_preset(spec: ModelSpec, preset: Preset) -> ModelSpec:
+    """``spec`` with the preset's network and training defaults when it is an audio model."""
+    if spec.kind != "audio":
+        return spec
+    return replace(
+        spec,
+        model_class=preset.audio_model,
+        epochs=preset.epochs,
+        batch_size=preset.batch_size,
+        preset=preset.name,
+        speeds=preset.speed_perturbation.get(spec.channel, ()),
+    )

@@ -1,0 +1,21 @@
+"""FeatureSettings: which combinations of audio settings are accepted, and how old saved settings read."""
+
+import pytest
+
+import train_models
+from ravdess_emotion.features.functionals import n_features
+from ravdess_emotion.features.settings import FeatureSettings
+
+BEST = train_models.PRESETS["best"].feature_settings()
+
+
+def test_settings_check_their_combination() -> None:
+    assert BEST.audio_shape == (n_features(),)
+    with pytest.raises(ValueError, match="speaker_norm needs audio_features='functionals'"):
+        FeatureSettings(speaker_norm=True)
+    with pytest.raises(ValueError, match="audio_features must be one of mfcc, functionals"):
+        FeatureSettings(audio_features="wav2vec")
+    # Models saved before these settings existed read as the seed's MFCC images.
+    assert FeatureSettings.from_dict({"n_mfcc": 13}).audio_features == "mfcc"
+    with pytest.raises(ValueError, match=r"playback_speed must be between 0\.5 and 2\.0, got 3"):
+        FeatureSettings(playback_speed=3)

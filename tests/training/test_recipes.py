@@ -1,0 +1,56 @@
+"""The ``--preset best`` recipe on the command line: its defaults, explicit options that win, usage errors."""
+
+import pytest
+
+import train_models
+from ravdess_emotion.features.settings import FeatureSettings
+from ravdess_emotion.models import AudioEmotionCNNLSTM, AudioEmotionLogistic, AudioEmotionMLP
+
+BEST = train_models.PRESETS["best"].feature_settings()
+
+
+def test_preset_sets_audio_defaults_and_explicit_options_win() -> None:
+    args = train_models.parse_args(["--preset", "best", "--models", "audio-speech,video-song"])
+    audio, video = args.specs()
+    assert audio.model_class is AudioEmotionLogistic and (audio.epochs, audio.batch_size) == (60, 32)
+    assert audio.speeds == (0.9, 0.95, 1.05, 1.1)
+    assert video == train_models.MODEL_SPECS["video-song"]
+    assert args.audio_settings == BEST and args.video_settings.audio_features == "mfcc"
+    assert args.refit is True and args.patience == 0
+    # Speed perturbation is for speech only: it measured worse on song.
+    assert train_models.parse_args(["--preset", "best", "--models", "audio-song"]).specs()[0].speeds == ()
+    options = "--preset best --models audio-speech,video-song --audio-model AudioEmotionMLP --speed-perturbation none"
+    args = train_models.parse_args(options.split())
+    assert args.specs()[0].model_class is AudioEmotionMLP and args.specs()[0].speeds == ()
+    assert args.specs()[1] == train_models.MODEL_SPECS["video-song"]
+    args = train_models.parse_args(["--models", "audio-song", "--speed-perturbation", "0.8, 1.25"])
+    assert args.specs()[0].speeds == (0.8, 1.25)
+    args = train_models.parse_args(
+        ["--preset", "best", "--no-speaker-norm", "--sample-rate", "22050", "--patience", "5", "--no-refit"]
+    )
+    assert not args.audio_settings.speaker_norm and args.audio_settings.sample_rate == 22050
+    assert (args.patience, args.refit) == (5, False)
+    seed = train_models.parse_args([])
+    assert seed.specs()[0].model_class is AudioEmotionCNNLSTM and seed.audio_settings == FeatureSettings()
+    assert (seed.refit, seed.patience) == (False, 10)
+
+
+def test_speaker_norm_without_functionals_is_a_usage_error(capsys) -> None:
+    with pytest.raises(SystemExit):
+        train_models.parse_args(["--speaker-norm"])
+    assert "speaker_norm needs audio_features='functionals'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("fast", "'fast' is not a comma-separated list of speeds"),
+        ("1.0", "differ from 1.0"),
+        ("0.9,2.5", "between 0.5 and 2.0"),
+        (",", "between 0.5 and 2.0"),
+    ],
+)
+def test_bad_speed_perturbation_is_a_usage_error(value: str, message: str, capsys) -> None:
+    with pytest.raises(SystemExit):
+        train_models.parse_args(["--preset", "best", "--speed-perturbation", value])
+    assert message in capsys.readouterr().err
