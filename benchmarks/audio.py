@@ -59,7 +59,7 @@ from ravdess_emotion.training.config import RunConfig
 from ravdess_emotion.training.metrics import classification_metrics
 from ravdess_emotion.training.recipes import PRESETS
 from ravdess_emotion.training.reports import package_versions
-from ravdess_emotion.training.runs import cross_validate
+from ravdess_emotion.training.runs import cross_validate, loader_for
 from ravdess_emotion.training.splits import ActorSplit, actor_folds
 
 BASELINE_SAMPLE_RATE = 22050
@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
                 **settings,
             )
             spec = config.specs()[0]
-            result = cross_validate(spec, RAVDESSDataLoader(organized, config.settings_for(spec)), config)
+            result = cross_validate(spec, loader_for(spec, config), config)
             rows.append(_row(name, channel, args.folds, result.folds))
             print(rows[-1])
     table = pd.DataFrame(rows)

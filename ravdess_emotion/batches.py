@@ -333,4 +333,4 @@ def as_training_inputs(X: TrainingInputs | ClipSet | np.ndarray | Sequence[np.nd
         return X
     if isinstance(X, ClipSet):
         return StreamedClips(X)
-    return ArrayInputs(X if isinstance(X, np.ndarray) else tuple(X))
+    return ArrayInputs(X)  # a list [audio, video] becomes a tuple there

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ravdess_emotion.batches import VideoBatches, augment_batch
+from ravdess_emotion.batches import (
+    ArrayInputs,
+    SpeedCopies,
+    StreamedClips,
+    VideoBatches,
+    as_training_inputs,
+    augment_batch,
+)
 from ravdess_emotion.features.clips import ClipSet
 from ravdess_emotion.models import MultimodalEmotionFusion, VideoEmotion3DCNNLSTM
 
@@ -181,3 +188,53 @@ def test_streaming_memory_does_not_grow_with_the_number_of_clips(tmp_path: Path)
         peaks[n] = json.loads(done.stdout.strip().splitlines()[-1])["rss_kb"] / 1024
     in_memory_growth = 360 * 8 * 64 * 64 * 3 * 4 / 2**20  # MB the seed's arrays would add
     assert peaks[400] - peaks[40] < 0.25 * in_memory_growth, peaks
+
+
+# --------------------------------------------------------------------------- training inputs
+
+
+def test_arrays_and_pairs_fit_and_evaluate_the_rows_asked_for() -> None:
+    X = np.arange(10, dtype=np.float32)[:, None] * np.ones((1, 3), np.float32)
+    y = np.arange(10) % 8
+    rows = np.array([7, 2, 5])
+    inputs = as_training_inputs(X)
+    assert isinstance(inputs, ArrayInputs) and not inputs.streams and inputs.input_shape == (3,)
+    fit_x, fit_y = inputs.fit_data(rows, y, batch_size=2, shuffle=True, augment=True, seed=0)
+    np.testing.assert_array_equal(fit_x[:, 0], rows)
+    np.testing.assert_array_equal(fit_y, y[rows])
+    assert inputs.eval_data(rows)[1] is None
+    pair = as_training_inputs([X, X[:, :2]])
+    assert pair.input_shape == ((3,), (2,)) and len(pair) == 10
+    audio, video = pair.eval_data(rows, y)[0]
+    np.testing.assert_array_equal(audio[:, 0], rows)
+    np.testing.assert_array_equal(video[:, 0], rows)
+
+
+def test_speed_copies_come_only_with_the_training_rows() -> None:
+    original = np.zeros((6, 2), np.float32)
+    copies = [np.ones((6, 2), np.float32), np.full((6, 2), 2.0, np.float32)]
+    y = np.arange(6)
+    inputs = SpeedCopies(original, copies)
+    assert as_training_inputs(inputs) is inputs and inputs.input_shape == (2,) and not inputs.streams
+    fit_x, fit_y = inputs.fit_data(np.array([1, 4]), y, batch_size=2, shuffle=True, augment=False, seed=0)
+    np.testing.assert_array_equal(fit_x[:, 0], [0, 0, 1, 1, 2, 2])
+    np.testing.assert_array_equal(fit_y, [1, 4, 1, 4, 1, 4])
+    eval_x, eval_y = inputs.eval_data(np.array([1, 4]), y)
+    assert (eval_x == 0).all() and eval_y.tolist() == [1, 4]
+
+
+def test_clips_stream_shuffled_and_augmented_for_fitting_only(tmp_path: Path) -> None:
+    files = write_cache_files(tmp_path, 6)
+    y = np.arange(6) % 8
+    inputs = as_training_inputs(ClipSet(files))
+    assert isinstance(inputs, StreamedClips) and inputs.streams and inputs.input_shape == (4, 8, 8, 3)
+    rows = np.array([5, 0, 3, 1])
+    train, labels = inputs.fit_data(rows, y, batch_size=2, shuffle=True, augment=True, seed=7)
+    assert labels is None and isinstance(train, VideoBatches)
+    assert (train.shuffle, train.augment, train.seed, train.batch_size) == (True, True, 7, 2)
+    assert sorted(train.y.tolist()) == sorted(y[rows].tolist()) and len(train.clips) == 4
+    val, _ = inputs.eval_data(rows, y, batch_size=3)
+    assert (val.shuffle, val.augment, val.batch_size) == (False, False, 3) and val.y.tolist() == y[
+        rows
+    ].tolist()
+    assert inputs.eval_data(rows)[0].y is None  # for predicting: no labels

@@ -16,7 +16,7 @@ the command line's defaults do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from ravdess_emotion.features.settings import FeatureSettings
@@ -104,7 +104,7 @@ class RunConfig:
     refit: bool | None = None
     distribute: bool = False
     audio_settings: FeatureSettings | None = None
-    video_settings: FeatureSettings | None = field(default=None)
+    video_settings: FeatureSettings | None = None
     cache_dir: Path | None = None
     jobs: int | None = None
 
