@@ -20,6 +20,7 @@ Usage::
     python organize_data.py [--source data/] [--dest data/organized] [--strict]
     python organize_data.py --download      # first fetch the audio archives from Zenodo
     python organize_data.py --download --what video --actors 1-4 [--zenodo-url MIRROR]
+    python organize_data.py --download --what tracking   # facial tracking CSVs, Zenodo record 3255102
     python organize_data.py --demo          # synthetic demo data, not RAVDESS
 
 ``--download`` fetches, resumes and MD5-checks the official archives into the
@@ -132,12 +133,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--what",
-        choices=("audio", "video", "all"),
+        choices=download.WHAT_CHOICES,
         default="audio",
         help=(
             "with --download: audio = Audio_Speech_Actors_01-24.zip and Audio_Song_Actors_01-24.zip, "
             "video = Video_Speech_Actor_NN.zip and Video_Song_Actor_NN.zip of --actors (much larger), "
-            "all = both (default: audio)"
+            f"all = audio and video, these three from Zenodo record {download.RAVDESS_RECORD_ID}; "
+            f"tracking = {download.TRACKING_ARCHIVE} (OpenFace facial tracking CSVs) from its own record "
+            f"{download.TRACKING_RECORD_ID}, so all does not include it: run --download --what tracking "
+            "as well (default: audio)"
         ),
     )
     parser.add_argument(
@@ -146,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="1-24",
         help=(
             "with --download: actors whose video archives to fetch, e.g. 1-4 or 1,3,5 (default: 1-24); "
-            "the audio archives hold all 24 actors and cannot be split"
+            "the audio and tracking archives hold all 24 actors and cannot be split"
         ),
     )
     parser.add_argument(
@@ -161,7 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--record",
         type=int,
         default=None,
-        help="with --download: Zenodo record id (default: 1188976, the official RAVDESS record)",
+        help=(
+            "with --download: Zenodo record to read the --what archives from instead of the official one "
+            f"(default: {download.TRACKING_RECORD_ID}, RAVDESS Facial Landmark Tracking, for --what tracking; "
+            f"else {download.RAVDESS_RECORD_ID}, RAVDESS)"
+        ),
     )
     parser.add_argument(
         "--strict",

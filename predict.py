@@ -1,7 +1,9 @@
-"""Stage 5 of the pipeline, prediction: the emotion of audio or video files, with a model train_models.py saved.
+"""Stage 5 of the pipeline, prediction: the emotion of audio, video or face files, with a model train_models.py saved.
 
     python predict.py models/audio_emotion_speech.h5 clip.wav other_clips/
     python predict.py models/fusion_emotion_speech.keras 01-01-03-01-01-01-01.mp4 --format json
+    python predict.py models/au_emotion_speech_best.h5 TABLE.csv CLIPS/
+    python predict.py models/fusion_au_emotion_speech_best.h5 AUDIO_DIR TABLE.csv --format csv
 
 Features are computed with exactly the settings stored beside the model
 (``<model>.json``), so a prediction sees what training saw. Audio models take WAV,
@@ -9,15 +11,23 @@ FLAC, or the soundtrack of an MP4; video models take MP4; the fusion model takes
 audio-video MP4 and uses the audio-only twin beside it (same name with ``03-``) when
 there is one, else the clip's own soundtrack.
 
+Action-unit models (``au_emotion_*``) take per-frame OpenFace CSVs named like a RAVDESS
+clip (what OpenFace's FeatureExtraction writes, or the official facial tracking release)
+and clip tables (a ``name`` column of RAVDESS names and the 35 AU columns: every row is
+predicted, its ``path`` being ``TABLE.csv:NAME``). An audio+AU model
+(``fusion_au_emotion_*``) takes audio files and AU inputs together and pairs them by take
+(the RAVDESS name after the modality); it prints one row per take, ``path`` being the
+audio file, and reports a take with one side missing.
+
 Audio that holds no voice (silence, a tone, a hum or noise; see ``ravdess_emotion/features/speech_presence.py``)
 is reported as "no speech detected" and skipped, instead of being given an emotion;
 ``--no-speech-check`` predicts every file. A model trained on the synthetic demo data
 says so above its table.
 
-A model trained with per-speaker normalization (``--preset best``) standardises each
-speaker's files by that speaker's own recordings, so it needs several files of every
-speaker: the speaker is the RAVDESS actor when the file name says it, else the folder
-(``--speaker-groups folder`` always uses the folder).
+A model trained with per-speaker normalization (``--preset best``, and every action-unit
+model) standardises each speaker's files by that speaker's own recordings, so it needs
+several files of every speaker: the speaker is the RAVDESS actor when the file name says
+it, else the folder (``--speaker-groups folder`` always uses the folder).
 """
 
 from __future__ import annotations
@@ -57,7 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
         description=__doc__.split("\n\n")[0], epilog=plain_text(__doc__.split("\n\n", 2)[2])
     )
     parser.add_argument("model", type=Path, help="a .h5 or .keras file written by train_models.py")
-    parser.add_argument("paths", type=Path, nargs="+", help="files, or folders searched recursively")
+    parser.add_argument(
+        "paths",
+        type=Path,
+        nargs="+",
+        help="files, or folders searched recursively (audio, video, or for action-unit models .csv files)",
+    )
     parser.add_argument(
         "--format",
         choices=("table", "csv", "json"),

@@ -44,6 +44,7 @@ from ravdess_emotion.training.distribute import DistributionError, enable_data_p
 from ravdess_emotion.training.metrics import classification_metrics
 from ravdess_emotion.training.recipes import (
     AUDIO_MODEL_CLASSES,
+    DESIGN_MODELS,
     MODEL_SPECS,
     PRESETS,
     ModelSpec,
@@ -56,6 +57,7 @@ from ravdess_emotion.training.runs import ModelResult, cross_validate, train, tr
 from ravdess_emotion.training.splits import ActorSplit, actor_folds, actor_split
 
 __all__ = [
+    "DESIGN_MODELS",
     "MODEL_SPECS",
     "PRESETS",
     "ActorSplit",
@@ -89,13 +91,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_data_dir_argument(parser)
     parser.add_argument(
-        "--models", default=",".join(MODEL_SPECS), help="comma-separated models to train (default: all five)"
+        "--models",
+        default=",".join(DESIGN_MODELS),
+        help="comma-separated models to train: the design card's five (the default: "
+        + ", ".join(DESIGN_MODELS)
+        + ") and the facial action-unit models au-speech, au-song (faces only) and fusion-au-speech, "
+        "fusion-au-song (audio + faces), which need organized tracking CSVs or an AU table "
+        "(see organize_data.py)",
     )
     parser.add_argument(
         "--preset",
         choices=tuple(PRESETS),
         default="seed",
-        help="recipe for the audio models; feature options given here override it. "
+        help="recipe for the audio and action-unit models; feature options given here override it. "
         + "; ".join(f"{p.name}: {p.description}" for p in PRESETS.values())
         + " (default %(default)s)",
     )

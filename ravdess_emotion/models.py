@@ -2,7 +2,10 @@
 
 ``AudioEmotionCNNLSTM`` is the seed's model on MFCC images. ``AudioEmotionLogistic``
 (the ``--preset best`` audio model) and ``AudioEmotionMLP`` read utterance functionals
-(``ravdess_emotion.features.functionals``).
+(``ravdess_emotion.features.functionals``). ``AUEmotionLogistic`` and ``AUEmotionLSTM``
+read facial action units (clip vectors and frame sequences,
+``ravdess_emotion.features.action_units``); ``AudioAUEmotionFusion`` reads audio and
+action units of the same take in one network (early fusion).
 
 Every model follows one interface (``emotion_models.py`` shows it): ``build_model``,
 ``train``, ``evaluate``, ``predict``, ``save`` (with the metadata ``predict.py`` needs)
@@ -353,11 +356,13 @@ class EmotionModel:
         if self._normalization_adapted:
             return
         self._normalization_adapted = True
-        names = [layer.name for layer in self.model.layers if layer.name in AUDIO_NORMALIZATION_LAYERS]
-        if not names:
-            return  # a model without an audio branch
-        audio = X_train[0] if isinstance(X_train, list | tuple) else X_train
-        self.model.get_layer(names[0]).adapt(np.asarray(audio, dtype=np.float32))
+        inputs = list(X_train) if isinstance(X_train, list | tuple) else [X_train]
+        input_names = [tensor.name for tensor in self.model.inputs]
+        for layer_name, input_name in NORMALIZATION_INPUTS.items():
+            if input_name not in input_names or layer_name not in {layer.name for layer in self.model.layers}:
+                continue  # e.g. a video model: its frames are already in [0, 1]
+            data = inputs[input_names.index(input_name)] if len(inputs) > 1 else inputs[0]
+            self.model.get_layer(layer_name).adapt(np.asarray(data, dtype=np.float32))
 
 
 class AudioEmotionCNNLSTM(EmotionModel):
@@ -435,6 +440,116 @@ class AudioEmotionLogistic(EmotionModel):
         return keras.Model(inputs, outputs, name="audio_emotion_logistic")
 
 
+def action_units_input(input_shape: Sequence[int]) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    """The input of a model on AU features (a clip vector or a (frames, 35) sequence), standardised.
+
+    The statistics are learned from the training data (``adapt``), per feature (per AU for sequences).
+    """
+    input_shape = tuple(input_shape)
+    if len(input_shape) not in (1, 2):
+        raise ValueError(
+            f"action-unit input shape must be (n_features,) or (frames, units), got {input_shape}"
+        )
+    inputs = keras.Input(input_shape, name="action_units")
+    return inputs, layers.Normalization(axis=-1, name="au_normalization")(inputs)
+
+
+def au_sequence_branch(x: keras.KerasTensor, dropout: float) -> keras.KerasTensor:
+    """LSTM 64 over the AU frames, averaged over time: (batch, frames, 35) → (batch, 64)."""
+    x = layers.LSTM(64, return_sequences=True, dtype="float32")(x)
+    x = layers.Dropout(dropout / 2)(x)
+    return layers.GlobalAveragePooling1D(name="au_time_pooling")(x)
+
+
+def logistic_output(x: keras.KerasTensor, num_emotions: int, l2_penalty: float) -> keras.KerasTensor:
+    """Softmax over emotions with an L2 penalty on the weights: multinomial logistic regression."""
+    return layers.Dense(
+        num_emotions,
+        activation="softmax",
+        kernel_regularizer=keras.regularizers.L2(l2_penalty),
+        dtype="float32",
+        name="emotion",
+    )(x)
+
+
+class AUEmotionLogistic(EmotionModel):
+    """Face model on clip AU features (``--preset best``): standardise → softmax, with an L2 penalty.
+
+    The face counterpart of :class:`AudioEmotionLogistic`: action units are few,
+    interpretable and, standardised per actor, close to linearly separable, so a
+    penalised linear model generalises to new actors (``benchmarks/faces.py``).
+    ``dropout`` is unused.
+    """
+
+    kind = "au"
+    cosine_decay = True
+    l2_penalty: ClassVar[float] = 0.01
+
+    def _build(self, input_shape: Sequence[int]) -> keras.Model:
+        if len(tuple(input_shape)) != 1:
+            raise ValueError(f"AUEmotionLogistic reads clip vectors (n_features,), got {tuple(input_shape)}")
+        inputs, x = action_units_input(input_shape)
+        return keras.Model(
+            inputs, logistic_output(x, self.num_emotions, self.l2_penalty), name="au_emotion_logistic"
+        )
+
+
+class AUEmotionLSTM(EmotionModel):
+    """Temporal face model: AU frames (frames, 35) → LSTM 64 → mean over time → dense → softmax.
+
+    The seed's LSTM idea on action-unit sequences instead of pixels.
+    """
+
+    kind = "au"
+
+    def _build(self, input_shape: Sequence[int]) -> keras.Model:
+        if len(tuple(input_shape)) != 2:
+            raise ValueError(f"AUEmotionLSTM reads AU sequences (frames, units), got {tuple(input_shape)}")
+        inputs, x = action_units_input(input_shape)
+        x = au_sequence_branch(x, self.dropout)
+        outputs = classifier_head(x, self.num_emotions, self.dropout)
+        return keras.Model(inputs, outputs, name="au_emotion_lstm")
+
+
+class AudioAUEmotionFusion(EmotionModel):
+    """Audio + action units of the same take in one network (early fusion).
+
+    ``build_model((audio_shape, au_shape))``; inputs are ``[X_audio, X_au]``. On utterance
+    functionals and clip AU vectors (``--preset best``) both are standardised, joined and
+    classified by one penalised softmax: logistic regression on both views. On MFCC
+    images and AU sequences (the seed's recipe) the audio CNN-LSTM branch and an AU LSTM
+    branch are joined under a shared dense classifier, as in :class:`MultimodalEmotionFusion`.
+    """
+
+    kind = "fusion_au"
+    l2_penalty: ClassVar[float] = 0.03
+
+    @property
+    def cosine_decay(self) -> bool:  # type: ignore[override]
+        # The linear model settles at its penalised optimum; the networks stop early instead.
+        return self.model is not None and self.model.name == "audio_au_emotion_logistic"
+
+    def _build(self, input_shape: Sequence[Sequence[int]]) -> keras.Model:
+        if len(input_shape) != 2:
+            raise ValueError("audio+AU fusion input shape must be (audio_shape, au_shape)")
+        audio_shape, au_shape = (tuple(s) for s in input_shape)
+        au_inputs, au = action_units_input(au_shape)
+        if len(audio_shape) == 1 and len(au_shape) == 1:
+            audio_inputs, audio = functionals_input(audio_shape)
+            joined = layers.Concatenate(name="fusion")([audio, au])
+            outputs = logistic_output(joined, self.num_emotions, self.l2_penalty)
+            return keras.Model([audio_inputs, au_inputs], outputs, name="audio_au_emotion_logistic")
+        if len(audio_shape) == 1:
+            audio_inputs, audio = functionals_input(audio_shape)
+        else:
+            audio_inputs = keras.Input(audio_shape, name="mfcc")
+            audio = audio_branch(audio_inputs, self.dropout)
+        au = au_sequence_branch(au, self.dropout) if len(au_shape) == 2 else au
+        joined = layers.Concatenate(name="fusion")([audio, au])
+        outputs = classifier_head(joined, self.num_emotions, self.dropout, width=128)
+        return keras.Model([audio_inputs, au_inputs], outputs, name="audio_au_emotion_fusion")
+
+
 class VideoEmotion3DCNNLSTM(EmotionModel):
     """Video model: frames (T, H, W, 3) → Conv3D ×3 → LSTM 128 → dense → softmax."""
 
@@ -478,10 +593,18 @@ MODEL_CLASSES: dict[str, type[EmotionModel]] = {
         AudioEmotionLogistic,
         VideoEmotion3DCNNLSTM,
         MultimodalEmotionFusion,
+        AUEmotionLogistic,
+        AUEmotionLSTM,
+        AudioAUEmotionFusion,
     )
 }
 
-AUDIO_NORMALIZATION_LAYERS = ("mfcc_normalization", "functionals_normalization")
+NORMALIZATION_INPUTS = {
+    "mfcc_normalization": "mfcc",
+    "functionals_normalization": "functionals",
+    "au_normalization": "action_units",
+}
+"""The Normalization layers adapted to the training data, and the input each standardises."""
 
 
 def _without_optimizer(network: keras.Model) -> keras.Model:

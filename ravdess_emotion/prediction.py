@@ -1,8 +1,13 @@
-"""Prediction: the emotion of audio or video files, with a model that ``train_models.py`` saved.
+"""Prediction: the emotion of audio, video or facial action-unit files, with a model that ``train_models.py`` saved.
 
 Features are computed with exactly the settings stored beside the model
 (``<model>.json``), so a prediction sees what training saw. ``predict.py`` is its
 command line; :func:`predict_files` is the Python API.
+
+Action-unit models read per-frame OpenFace CSVs named like a RAVDESS video and clip
+tables (a ``name`` column and the AU columns, one row per clip:
+``ravdess_emotion.corpus.tracking``); an audio+AU model reads audio files and AU inputs
+together and pairs them by take (every field of the RAVDESS name after the modality).
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ import pandas as pd
 
 from ravdess_emotion.core.errors import MediaError
 from ravdess_emotion.core.ravdess import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, InvalidRavdessName, parse_name
+from ravdess_emotion.corpus.tracking import looks_like_au_table, read_au_table
+from ravdess_emotion.features.action_units import au_features_job, speaker_normalize_units
 from ravdess_emotion.features.audio import audio_features_of_samples, load_audio_samples, mfcc_of_samples
 from ravdess_emotion.features.clips import scale_frames
-from ravdess_emotion.features.functionals import speaker_normalize
 from ravdess_emotion.features.settings import FeatureSettings
 from ravdess_emotion.features.speech_presence import no_speech_reason
 from ravdess_emotion.features.video import sample_frames_job
@@ -34,6 +40,8 @@ INPUT_EXTENSIONS = {
     "audio": AUDIO_EXTENSIONS + VIDEO_EXTENSIONS,
     "video": VIDEO_EXTENSIONS,
     "fusion": VIDEO_EXTENSIONS,
+    "au": (".csv",),
+    "fusion_au": (*AUDIO_EXTENSIONS, ".csv"),
 }
 
 
@@ -86,6 +94,8 @@ def check_model(model: EmotionModel, model_path: Path) -> FeatureSettings:
         "audio": [settings.audio_shape],
         "video": [settings.video_shape],
         "fusion": [settings.audio_shape, settings.video_shape],
+        "au": [settings.au_shape],
+        "fusion_au": [settings.audio_shape, settings.au_shape],
     }[model.kind]
     actual = [tuple(tensor.shape[1:]) for tensor in model.model.inputs]
     if actual != expected:
@@ -152,21 +162,40 @@ def speaker_of(path: Path, grouping: str = "auto") -> str:
 
 
 def normalize_by_speaker(
-    features: list[np.ndarray], paths: list[Path], grouping: str = "auto"
-) -> tuple[np.ndarray, list[Path], list[str]]:
-    """Standardise each file's features by its speaker's files (``ravdess_emotion.features.functionals.speaker_normalize``).
+    features: list[np.ndarray] | list[list[np.ndarray]],
+    paths: list[Path],
+    grouping: str = "auto",
+    components: tuple[bool, ...] = (True,),
+    labels: list[str] | None = None,
+) -> tuple[np.ndarray | list[np.ndarray], list[Path], list[str]]:
+    """Standardise each file's features by its speaker's files (``ravdess_emotion.features.action_units.speaker_normalize_units``).
 
-    Returns the normalised features and paths of the speakers with at least two files,
-    and a message for every file left out (a speaker with one file) and every speaker
-    with fewer than ``RELIABLE_SPEAKER_FILES``.
+    Parameters
+    ----------
+    features : list
+        One batch of one per file: an array (1, ...), or for a two-input model a list of two.
+    paths : list of Path
+        Whose speaker each file is (:func:`speaker_of`).
+    grouping : {"auto", "folder"}
+    components : tuple of bool
+        Which inputs to normalize (``(True,)`` for one input; ``(True, False)`` the first of two).
+    labels : list of str, optional
+        How messages name each file (default: its path).
+
+    Returns
+    -------
+    The normalised features (an array (n, ...), or a list of two) and the paths of the
+    speakers with at least two files, and a message for every file left out (a speaker
+    with one file). Speakers with fewer than ``RELIABLE_SPEAKER_FILES`` get a note on stderr.
     """
+    labels = labels or [str(p) for p in paths]
     speakers = np.array([speaker_of(p, grouping) for p in paths])
     names, counts = np.unique(speakers, return_counts=True)
     alone = set(names[counts < 2].tolist())
     problems = [
-        f"{p}: {speaker} has no other file here; this model normalizes every speaker by their own "
+        f"{label}: {speaker} has no other file here; this model normalizes every speaker by their own "
         "recordings, so give several files of each speaker"
-        for p, speaker in zip(paths, speakers, strict=True)
+        for label, speaker in zip(labels, speakers, strict=True)
         if speaker in alone
     ]
     for name, count in zip(names, counts, strict=True):
@@ -177,61 +206,188 @@ def normalize_by_speaker(
                 file=sys.stderr,
             )
     keep = np.array([s not in alone for s in speakers], dtype=bool)
-    if not keep.any():
-        return np.zeros((0, *np.shape(features[0])[1:]), np.float32), [], problems
-    kept = np.concatenate([f for f, k in zip(features, keep, strict=True) if k])
-    return (
-        speaker_normalize(kept, speakers[keep]),
-        [p for p, k in zip(paths, keep, strict=True) if k],
-        problems,
-    )
+    parts = [[f] if isinstance(f, np.ndarray) else list(f) for f in features]
+    stacked = []
+    for index, normalize in enumerate(components):
+        rows = [p[index] for p, k in zip(parts, keep, strict=True) if k]
+        if not rows:
+            stacked.append(np.zeros((0, *np.shape(parts[0][index])[1:]), np.float32))
+            continue
+        block = np.concatenate(rows)
+        stacked.append(speaker_normalize_units(block, speakers[keep]) if normalize else block)
+    kept_paths = [p for p, k in zip(paths, keep, strict=True) if k]
+    return (stacked[0] if len(components) == 1 else stacked), kept_paths, problems
+
+
+def face_inputs(
+    paths: list[Path], settings: FeatureSettings
+) -> tuple[list[tuple[str, Path, np.ndarray]], list[str]]:
+    """The AU features of every clip in per-frame tracking CSVs and clip tables.
+
+    Returns
+    -------
+    clips : list of (label, name, features)
+        ``label`` names the clip in the output: the CSV's path, or ``TABLE.csv:NAME`` for
+        a table row; ``name`` is a path whose file name is the clip's (its folder the
+        file's), for speakers and takes; ``features`` a batch of one, (1, *settings.au_shape).
+    problems : list of str
+        Every file or row that could not be read, with the reason.
+    """
+    clips: list[tuple[str, Path, np.ndarray]] = []
+    problems: list[str] = []
+    for path in paths:
+        try:
+            parse_name(path)
+        except InvalidRavdessName:
+            try:
+                with path.open("rb") as stream:
+                    header = stream.readline(1 << 16).decode("utf-8", errors="replace")
+            except OSError as error:
+                problems.append(f"{path}: cannot be read ({error})")
+                continue
+            if not looks_like_au_table(header):
+                problems.append(
+                    f"{path}: neither a per-frame tracking CSV named like a RAVDESS clip nor a clip table "
+                    "(a 'name' column and the OpenFace AU columns)"
+                )
+                continue
+            if settings.au_features != "means":
+                problems.append(
+                    f"{path}: a clip table holds AU means only, and this model reads au_features="
+                    f"{settings.au_features!r}: give it the per-frame tracking CSVs"
+                )
+                continue
+            try:
+                table = read_au_table(path)
+            except MediaError as error:
+                problems.append(str(error))
+                continue
+            values = table.drop(columns="name").to_numpy(np.float32)
+            for name, row in zip(table["name"], values, strict=True):
+                if not np.isfinite(row).all():
+                    problems.append(f"{path}:{name}: a value of its AU columns is missing or not a number")
+                    continue
+                clips.append((f"{path}:{name}", path.parent / f"{name}.csv", row[None]))
+            continue
+        try:
+            clips.append((str(path), path, au_features_job(path, settings)[None]))
+        except MediaError as error:
+            problems.append(str(error))
+    return clips, problems
+
+
+def _take_of(path: Path) -> str | None:
+    try:
+        return parse_name(path).take
+    except InvalidRavdessName:
+        return None
+
+
+def _paired_by_take(
+    audio: list[tuple[Path, np.ndarray]], faces: list[tuple[str, Path, np.ndarray]]
+) -> tuple[list[tuple[Path, list[np.ndarray]]], list[str]]:
+    """Each audio file with the AU features of its take; a message for every file left without a partner."""
+    problems = []
+    by_take: dict[str, tuple[str, np.ndarray]] = {}
+    for label, name, features in faces:
+        take = _take_of(name)
+        if take is None:
+            problems.append(f"{label}: not a RAVDESS name, so it cannot be paired with audio by take")
+        elif take in by_take:
+            problems.append(f"{label}: a second face file for take {take} (kept {by_take[take][0]})")
+        else:
+            by_take[take] = (label, features)
+    pairs, used = [], set()
+    for path, features in audio:
+        take = _take_of(path)
+        if take is None:
+            problems.append(
+                f"{path}: not a RAVDESS name, so it cannot be paired with facial action units by take"
+            )
+        elif take not in by_take:
+            problems.append(f"{path}: take {take} has no facial action units among the inputs, skipped")
+        else:
+            pairs.append((path, [features, by_take[take][1]]))
+            used.add(take)
+    problems += [
+        f"{label}: take {take} has no audio file among the inputs, skipped"
+        for take, (label, _) in sorted(by_take.items())
+        if take not in used
+    ]
+    return pairs, problems
 
 
 def predict_files(
     model: EmotionModel, paths: list[Path], speaker_groups: str = "auto", check_speech: bool = True
 ) -> tuple[pd.DataFrame, list[str]]:
-    """One row per file that could be read: path, predicted emotion, one probability per emotion.
+    """One row per file (or clip, or take) that could be read: path, predicted emotion, one probability per emotion.
 
     Files that cannot be decoded, that hold no speech (with ``check_speech``), or, for a
     speaker-normalized model, whose speaker has no other file, are returned as messages
-    instead of ending the run.
+    instead of ending the run. An AU model's ``path`` names the clip (its CSV, or
+    ``TABLE.csv:NAME``); an audio+AU model's the audio file of the take.
     """
     settings = FeatureSettings.from_dict(model.metadata["features"])
     kind = model.kind
     emotions = model.metadata["emotions"]
     problems: list[str] = []
+    wrong = [p for p in paths if p.suffix.lower() not in INPUT_EXTENSIONS[kind]]
+    problems += [
+        f"{path}: a {kind} model takes {'/'.join(INPUT_EXTENSIONS[kind])} files, not {path.suffix or 'none'}"
+        for path in wrong
+    ]
+    paths = [p for p in paths if p not in wrong]
 
-    def decoded():
-        for path in paths:
-            if path.suffix.lower() not in INPUT_EXTENSIONS[kind]:
-                problems.append(
-                    f"{path}: a {kind} model takes {'/'.join(INPUT_EXTENSIONS[kind])} files, "
-                    f"not {path.suffix or 'none'}"
-                )
-                continue
+    def decoded(audio_kind: str, files: list[Path]):
+        for path in files:
             try:
-                yield path, features_for(path, kind, settings, check_speech)
+                yield path, features_for(path, audio_kind, settings, check_speech)
             except MediaError as error:
                 problems.append(str(error))
 
-    # One file at a time (a full-size video clip is 18 MB of floats), except when every
-    # file of a speaker must be seen before any of them can be normalized.
-    inputs = decoded()
-    if settings.speaker_norm:
+    components = {
+        "audio": (settings.speaker_norm,),
+        "au": (settings.au_speaker_norm,),
+        "fusion_au": (settings.speaker_norm, settings.au_speaker_norm),
+    }.get(kind, (False,) * (2 if kind == "fusion" else 1))
+    labels: list[str] | None = None
+    if kind == "au":
+        clips, face_problems = face_inputs(paths, settings)
+        problems += face_problems
+        inputs = [(name, features) for _, name, features in clips]
+        labels = [label for label, _, _ in clips]
+    elif kind == "fusion_au":
+        audio_files = [p for p in paths if p.suffix.lower() in AUDIO_EXTENSIONS]
+        clips, face_problems = face_inputs([p for p in paths if p.suffix.lower() == ".csv"], settings)
+        problems += face_problems
+        inputs, pair_problems = _paired_by_take(list(decoded("audio", audio_files)), clips)
+        problems += pair_problems
+    else:
+        # One file at a time (a full-size video clip is 18 MB of floats), except when every
+        # file of a speaker must be seen before any of them can be normalized.
+        inputs = decoded(kind, paths)
+    if any(components):
         pairs = list(inputs)
+        pair_labels = labels or [str(p) for p, _ in pairs]
         inputs = []
         if pairs:
             normalized, kept, alone = normalize_by_speaker(
-                [f for _, f in pairs], [p for p, _ in pairs], speaker_groups
+                [f for _, f in pairs], [p for p, _ in pairs], speaker_groups, components, pair_labels
             )
             problems.extend(alone)
-            inputs = [(path, row[None]) for path, row in zip(kept, normalized, strict=True)]
+            kept_set = {id(p) for p in kept}
+            labels = [label for (p, _), label in zip(pairs, pair_labels, strict=True) if id(p) in kept_set]
+            blocks = normalized if isinstance(normalized, list) else [normalized]
+            inputs = [
+                (path, [b[i : i + 1] for b in blocks] if len(blocks) > 1 else blocks[0][i : i + 1])
+                for i, path in enumerate(kept)
+            ]
     rows = []
-    for path, features in inputs:
+    for index, (path, features) in enumerate(inputs):
         probabilities = model.predict(features)[0]
         rows.append(
             {
-                "path": str(path),
+                "path": labels[index] if labels is not None else str(path),
                 "predicted": emotions[int(probabilities.argmax())],
                 **{e: float(p) for e, p in zip(emotions, probabilities, strict=True)},
             }

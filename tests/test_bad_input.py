@@ -530,6 +530,9 @@ def test_project_models_have_no_lambda_layers() -> None:
         "AudioEmotionLogistic": (40,),
         "VideoEmotion3DCNNLSTM": (4, 16, 16, 3),
         "MultimodalEmotionFusion": ((13, 40), (4, 16, 16, 3)),
+        "AUEmotionLogistic": (35,),
+        "AUEmotionLSTM": (8, 35),
+        "AudioAUEmotionFusion": ((13, 40), (8, 35)),
     }
     assert set(shapes) == set(MODEL_CLASSES)
     for name, model_class in MODEL_CLASSES.items():

@@ -33,7 +33,12 @@ MINIMUM_ACCURACY = {
     "video-speech": 2 / 8,
     "video-song": 2 / 6,
     "fusion-speech": 2 / 8,
+    "au-speech": 2 / 8,
+    "au-song": 2 / 6,
+    "fusion-au-speech": 2 / 8,
 }
+FACE_MODELS = "au-speech,au-song,fusion-au-speech"
+TRAINED = [train_models.MODEL_SPECS[name] for name in MINIMUM_ACCURACY]
 
 
 @pytest.fixture(scope="module")
@@ -59,18 +64,21 @@ def pipeline(tmp_path_factory) -> dict[str, object]:
         *(arg for name, path in dirs.items() for arg in (f"--{name}-dir", str(path))),
     ]
     assert train_models.main(argv) == 0
+    # The action-unit models read the demo's tracking CSVs; the fusion one reuses the MFCC cache.
+    assert train_models.main([*argv, "--models", FACE_MODELS]) == 0
     return {"organized": organized, **dirs, "argv": argv}
 
 
 def test_every_model_and_plot_lands_on_disk(pipeline: dict[str, Path]) -> None:
-    for spec in train_models.MODEL_SPECS.values():
+    for spec in TRAINED:
         for suffix in (".h5", ".keras", ".json"):
             assert (pipeline["models"] / f"{spec.file_stem}{suffix}").is_file()
         for plot in ("history", "confusion"):
             assert (pipeline["plots"] / f"{spec.file_stem}_{plot}.png").stat().st_size > 10_000
         metadata = json.loads((pipeline["models"] / f"{spec.file_stem}.json").read_text())
         # The model carries the run's whole configuration: the command line, as one RunConfig.
-        assert RunConfig.from_dict(metadata["run"]) == train_models.parse_args(pipeline["argv"])
+        argv = pipeline["argv"] + (["--models", FACE_MODELS] if spec.name in FACE_MODELS.split(",") else [])
+        assert RunConfig.from_dict(metadata["run"]) == train_models.parse_args(argv)
         run = json.loads((pipeline["reports"] / f"{spec.file_stem}_run.json").read_text())
         assert run["test_actors"] == [11, 12]
         assert not set(run["train_actors"]) & set(run["val_actors"])
@@ -93,7 +101,7 @@ def test_everything_trained_on_demo_data_says_so(pipeline: dict[str, Path], caps
     assert summary_md.startswith(f"**{SYNTHETIC_NOTICE}.**")
     summary = pd.read_csv(pipeline["reports"] / "summary.csv")
     assert (summary["data"] == "SYNTHETIC demo").all()
-    for spec in train_models.MODEL_SPECS.values():
+    for spec in TRAINED:
         metadata = json.loads((pipeline["models"] / f"{spec.file_stem}.json").read_text())
         assert metadata["synthetic_data"] is True
         for plot in ("history", "confusion"):
@@ -152,6 +160,22 @@ def test_predict_with_video_and_fusion_models(pipeline: dict[str, Path], capsys)
         assert predict.main([str(pipeline["models"] / model), *map(str, clips), "--format", "csv"]) == 0
         table = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out))
         assert len(table) == len(clips)
+
+
+def test_predict_with_action_unit_models(pipeline: dict[str, Path], capsys) -> None:
+    faces = pipeline["organized"] / "faces" / "speech"
+    clips = sorted(faces.rglob("01-01-0[1-8]-01-01-0?-12.csv"))  # 8 emotions x 2 repetitions of actor 12
+    model = str(pipeline["models"] / "au_emotion_speech.h5")
+    assert predict.main([model, *map(str, clips), "--format", "csv"]) == 0
+    table = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out))
+    assert table["path"].tolist() == [str(c) for c in clips]
+    voices = sorted((pipeline["organized"] / "audio" / "speech").rglob("03-01-0[1-8]-01-01-0?-12.wav"))
+    model = str(pipeline["models"] / "fusion_au_emotion_speech.h5")
+    assert predict.main([model, *map(str, voices[:-1]), *map(str, clips), "--format", "csv"]) == 0
+    captured = capsys.readouterr()
+    table = pd.read_csv(pd.io.common.StringIO(captured.out))
+    assert table["path"].tolist() == [str(v) for v in voices[:-1]]  # one row per take, named by its audio
+    assert f"take {voices[-1].name[3:-4]} has no audio file among the inputs" in captured.err
 
 
 def test_fusion_prediction_uses_the_audio_twin_or_the_soundtrack(

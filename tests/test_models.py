@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 
 from ravdess_emotion.models import (
+    AudioAUEmotionFusion,
     AudioEmotionCNNLSTM,
     AudioEmotionLogistic,
     AudioEmotionMLP,
+    AUEmotionLogistic,
+    AUEmotionLSTM,
     EmotionModel,
     MultimodalEmotionFusion,
     VideoEmotion3DCNNLSTM,
@@ -18,6 +21,8 @@ RNG = np.random.default_rng(0)
 AUDIO = (RNG.normal(size=(24, 13, 216)) * 40).astype(np.float32)
 FUNCTIONALS = RNG.normal(size=(24, 40)).astype(np.float32)
 VIDEO = RNG.random((24, 6, 32, 32, 3)).astype(np.float32)
+UNITS = RNG.uniform(0, 3, size=(24, 35)).astype(np.float32)
+UNIT_FRAMES = RNG.uniform(0, 3, size=(24, 8, 35)).astype(np.float32)
 LABELS = np.arange(24) % 8
 
 CASES = [
@@ -26,6 +31,10 @@ CASES = [
     (AudioEmotionLogistic, FUNCTIONALS, (40,)),
     (VideoEmotion3DCNNLSTM, VIDEO, (6, 32, 32, 3)),
     (MultimodalEmotionFusion, [AUDIO, VIDEO], ((13, 216), (6, 32, 32, 3))),
+    (AUEmotionLogistic, UNITS, (35,)),
+    (AUEmotionLSTM, UNIT_FRAMES, (8, 35)),
+    (AudioAUEmotionFusion, [FUNCTIONALS, UNITS], ((40,), (35,))),
+    (AudioAUEmotionFusion, [AUDIO, UNIT_FRAMES], ((13, 216), (8, 35))),
 ]
 
 
@@ -80,7 +89,28 @@ def test_logistic_model_decays_its_learning_rate_to_zero_over_the_run() -> None:
     assert model.model.losses
 
 
+def test_every_input_is_standardised_by_its_own_training_statistics() -> None:
+    audio, units = FUNCTIONALS * 10 + 5, UNITS * 0.1 - 2
+    model = AudioAUEmotionFusion()
+    model.train([audio, units], LABELS, epochs=1, batch_size=8, verbose=0)
+    network = model.model
+    assert network.name == "audio_au_emotion_logistic" and model.cosine_decay
+    for layer, data in (("functionals_normalization", audio), ("au_normalization", units)):
+        np.testing.assert_allclose(
+            np.ravel(network.get_layer(layer).mean), data.mean(axis=0), rtol=1e-4, atol=1e-4
+        )
+    lstm = AUEmotionLSTM()
+    lstm.train(UNIT_FRAMES * 3, LABELS, epochs=1, batch_size=8, verbose=0)
+    mean = np.ravel(lstm.model.get_layer("au_normalization").mean)
+    np.testing.assert_allclose(mean, (UNIT_FRAMES * 3).reshape(-1, 35).mean(axis=0), rtol=1e-4)
+    assert not AudioAUEmotionFusion().cosine_decay  # before it is built, and for the networks
+
+
 def test_wrong_shapes_are_refused() -> None:
+    with pytest.raises(ValueError, match="clip vectors"):
+        AUEmotionLogistic().build_model((8, 35))
+    with pytest.raises(ValueError, match="AU sequences"):
+        AUEmotionLSTM().build_model((35,))
     with pytest.raises(ValueError, match="n_mfcc, frames"):
         AudioEmotionCNNLSTM().build_model((13, 216, 1))
     with pytest.raises(ValueError, match="frames, height, width, 3"):

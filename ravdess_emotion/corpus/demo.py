@@ -1,11 +1,15 @@
 """Synthetic demo data in the RAVDESS layout, so the pipeline runs without the 25 GB download.
 
-Every take gets the three files a RAVDESS take has, named and foldered the same way
-(``Actor_NN/MM-CC-EE-II-SS-RR-AA.ext``):
+Every take gets the three files a RAVDESS take has, plus the facial tracking file that
+the RAVDESS Facial Landmark Tracking release has per audio-video trial, named and
+foldered the same way (``Actor_NN/MM-CC-EE-II-SS-RR-AA.ext``):
 
 - ``03-...wav``: audio-only, 48 kHz 16-bit PCM mono, 2.5-3.5 s;
 - ``01-...mp4``: H.264 video of a drawn, talking face with an AAC copy of the same voice;
-- ``02-...mp4``: the same H.264 frames without an audio track.
+- ``02-...mp4``: the same H.264 frames without an audio track;
+- ``01-...csv``: per-frame action units of that face, as OpenFace writes them (one row
+  per video frame, same frame rate; see :func:`synthesize_tracking` and
+  :func:`~ravdess_emotion.corpus.tracking.tracking_text`).
 
 This is not RAVDESS and contains no recording of anyone: the voice is a formant
 synthesiser and the face is a cartoon drawn with OpenCV. What it keeps from RAVDESS is
@@ -14,12 +18,16 @@ in speech and 6 in song, two intensities, two statements, two repetitions.
 
 The emotion cues are the same rule for every actor (relative to the actor's own
 voice and face), while actors differ in nuisance ways (pitch, formants, loudness,
-skin tone, face shape, background, head position), so a model trained on some actors
-can be tested on others, as with the real data. The cues are deliberately bold: they
-survive 13 MFCCs at 22,050 Hz and 8 frames downscaled to 32x32 pixels.
+skin tone, face shape, background, head position; per-AU baseline and gain of the
+tracking), so a model trained on some actors can be tested on others, as with the real
+data. The cues are deliberately bold: they survive 13 MFCCs at 22,050 Hz and 8 frames
+downscaled to 32x32 pixels. The action units follow the drawn face (smile: AU06 and
+AU12, raised brows: AU01 and AU02, ...) with take-to-take and tracker noise, so that a
+linear model on clip means tells the emotions of unseen actors apart well, not perfectly.
 
 Everything is deterministic: a take's random numbers come from ``(seed, take fields)``
-and an actor's traits from the actor number, never from process order.
+and an actor's traits from the actor number, never from process order. The tracking
+noise has streams of its own, so the WAV and MP4 files are the same with or without it.
 
 Command line::
 
@@ -57,6 +65,7 @@ from ravdess_emotion.core.ravdess import (
     actor_gender,
     parse_actor_list,
 )
+from ravdess_emotion.corpus.tracking import AU_INTENSITY_UNITS, AU_PRESENCE_UNITS, tracking_text
 
 SAMPLE_RATE = 48000
 """Sample rate of the WAV files and of :func:`synthesize_voice`, Hz (as RAVDESS)."""
@@ -627,6 +636,172 @@ def render_face(
 
 
 # --------------------------------------------------------------------------------------
+# Facial tracking: the action units a face tracker would read off the cartoon
+# --------------------------------------------------------------------------------------
+
+_TRACKING_SALT = 0x0AF_ACE5  # separates the tracking streams from the take's and actor's others
+_INTENSITY_INDEX = {unit: i for i, unit in enumerate(AU_INTENSITY_UNITS)}
+_BLINK_RATE = 0.3  # blinks per second
+_BLINK_WIDTH = 0.07  # s, Gaussian width of a blink's AU45 peak
+# How much each AU's level varies from take to take: the main limit on telling emotions
+# apart. Less for the lips, so that they still part with every syllable in every take.
+_TAKE_OFFSET_SD = np.array([0.3 if unit in (25, 26) else 1.0 for unit in AU_INTENSITY_UNITS])
+
+# FACS prototype units the cartoon does not draw (no chin, no lip tightening), as base
+# intensities (0-5); strong takes exaggerate them like the drawn cues.
+_UNDRAWN_UNITS: dict[str, dict[int, float]] = {
+    "neutral": {},
+    "calm": {},
+    "happy": {},
+    "sad": {4: 0.7, 17: 0.8},
+    "angry": {17: 0.6, 23: 1.6},
+    "fearful": {},
+    "disgust": {17: 0.5},
+    "surprised": {},
+}
+
+
+@dataclass(frozen=True)
+class _TrackedActor:
+    offset: np.ndarray  # (17,) baseline intensity per AU, what the tracker reads off a resting face
+    gain: np.ndarray  # (17,) how strongly each AU shows on this face
+    confidence: float  # typical tracking confidence
+    lip_suck: float  # chance per frame of AU28 (presence only, no intensity)
+
+
+@cache
+def _tracked_actor(actor: int) -> _TrackedActor:
+    rng = np.random.default_rng([_ACTOR_SALT, _TRACKING_SALT, actor])
+    n_units = len(AU_INTENSITY_UNITS)
+    return _TrackedActor(
+        offset=rng.uniform(-0.2, 0.6, n_units),
+        gain=np.exp(rng.normal(0.0, 0.25, n_units)),
+        confidence=float(rng.uniform(0.88, 0.96)),
+        lip_suck=float(rng.uniform(0.0, 0.06)),
+    )
+
+
+def _tracking_rng(name: RavdessName, seed: int) -> np.random.Generator:
+    """The take's tracking-noise generator: apart from :func:`_take_rng`, so audio and video never change."""
+    fields_ = (name.vocal_channel, name.emotion, name.intensity, name.statement, name.repetition, name.actor)
+    return np.random.default_rng(np.random.SeedSequence([_TRACKING_SALT, seed, *fields_]))
+
+
+def _face_units(name: RavdessName, style: _FaceStyle, opening: np.ndarray) -> np.ndarray:
+    """The 17 AU intensities (frames, 17) the drawn face shows, before actor and tracker noise.
+
+    Read off the same style :func:`render_face` draws: corners up (AU06, AU12) or down
+    (AU15, AU17), inner and outer brow lift (AU01, AU02) or lowered, knit brows (AU04),
+    wide (AU05) or narrowed eyes (AU07, AU45), a stretched mouth (AU20), the one-sided
+    sneer (AU09, AU10) and the mouth opening per frame (AU25, AU26).
+    """
+    neutral = _FACE_STYLES["neutral"]
+    smile = max(style.mouth_curve, 0.0)
+    frown = max(-style.mouth_curve, 0.0)
+    inner_lift = style.brow_raise + style.brow_tilt  # the inner brow end above its neutral place
+    closing = max(1.0 - style.eye_open, 0.0)
+    stretch = max(style.mouth_width - neutral.mouth_width - 0.8 * smile, 0.0)
+    static = {
+        1: 16.0 * max(inner_lift, 0.0),
+        2: 16.0 * max(style.brow_raise, 0.0) + 10.0 * max(style.brow_arch - neutral.brow_arch, 0.0),
+        4: 12.0 * max(-inner_lift, 0.0) + 20.0 * max(style.brow_inward, 0.0),
+        5: 5.0 * max(style.eye_open - 1.0, 0.0),
+        6: 14.0 * smile,
+        7: 3.2 * closing,
+        9: 10.0 * style.sneer,
+        10: 14.0 * style.sneer,
+        12: 18.0 * smile,
+        15: 20.0 * frown,
+        17: 6.0 * frown,
+        20: 15.0 * stretch,
+        45: 1.6 * closing,
+    }
+    factor = _STRONG_FACTOR if name.intensity == 2 else 1.0
+    for unit, value in _UNDRAWN_UNITS[name.emotion_name].items():
+        static[unit] = static.get(unit, 0.0) + factor * value
+    units = np.zeros((len(opening), len(AU_INTENSITY_UNITS)))
+    for unit, value in static.items():
+        units[:, _INTENSITY_INDEX[unit]] = value
+    units[:, _INTENSITY_INDEX[25]] = 28.0 * opening
+    units[:, _INTENSITY_INDEX[26]] = 20.0 * np.clip(opening - 0.03, 0.0, None)
+    return units
+
+
+def synthesize_tracking(
+    name: RavdessName, n_frames: int, rng: np.random.Generator, noise: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """The per-frame action units a face tracker would report for one take's video.
+
+    The intensities follow the cartoon of :func:`render_face` (see :func:`_face_units`;
+    FACS prototype units the cartoon cannot show, such as AU23 in anger, are added
+    small), with AU25/AU26 following the talking mouth frame by frame. On top: each
+    actor's baseline and gain per AU, a per-take expressiveness and offset per AU,
+    slow and fast per-frame noise and a few blinks (AU45). Presences are intensities
+    above 1 after noise. One short run of frames (never all) is tracked with
+    confidence below :data:`~ravdess_emotion.corpus.tracking.MIN_CONFIDENCE`, and holds
+    garbage there, as a lost track does.
+
+    Parameters
+    ----------
+    name
+        The take (modality is ignored).
+    n_frames
+        Number of video frames; they span the take's duration evenly.
+    rng
+        The take's generator, in the same state as the one given to :func:`render_face`
+        (only its syllable plan is drawn from it, so the mouth units are lip-synced).
+    noise
+        The tracking generator: every other random number (the demo uses a stream of
+        its own, so that the audio and video stay the same with or without tracking).
+
+    Returns
+    -------
+    units : numpy.ndarray
+        float64, shape ``(n_frames, 35)``: :data:`~ravdess_emotion.corpus.tracking.AU_COLUMNS`.
+    confidence : numpy.ndarray
+        float64, shape ``(n_frames,)``, 0-1.
+    """
+    plan = _plan_take(name, rng)
+    style = _face_style(name)
+    actor = _tracked_actor(name.actor)
+    n_units = len(AU_INTENSITY_UNITS)
+    times = (np.arange(n_frames) + 0.5) * plan.duration / max(n_frames, 1)
+    opening = style.mouth_open + style.talk * _talking_envelope(plan, times)
+    cues = _face_units(name, style, opening)
+
+    expressiveness = noise.uniform(0.7, 1.3)
+    take_offset = noise.normal(0.0, _TAKE_OFFSET_SD)
+    slow = np.stack([_smooth(column, 7) for column in noise.normal(0.0, 0.8, (n_units, n_frames))], 1)
+    fast = noise.normal(0.0, 0.15, (n_frames, n_units))
+    n_blinks = int(noise.poisson(_BLINK_RATE * plan.duration))
+    blink_times = noise.uniform(0.0, plan.duration, n_blinks)
+    blink_peaks = noise.uniform(2.5, 4.0, n_blinks)
+    blinks = (blink_peaks * np.exp(-(((times[:, None] - blink_times) / _BLINK_WIDTH) ** 2))).sum(axis=1)
+    intensity = actor.offset + actor.gain * (expressiveness * cues + take_offset) + slow + fast
+    intensity[:, _INTENSITY_INDEX[45]] += blinks
+    intensity = np.clip(intensity, 0.0, 5.0)
+
+    presence_noise = noise.normal(0.0, 0.3, (n_frames, len(AU_PRESENCE_UNITS)))
+    lip_suck = noise.uniform(size=n_frames) < actor.lip_suck
+    presence = np.empty((n_frames, len(AU_PRESENCE_UNITS)))
+    for column, unit in enumerate(AU_PRESENCE_UNITS):
+        if unit in _INTENSITY_INDEX:
+            presence[:, column] = intensity[:, _INTENSITY_INDEX[unit]] + presence_noise[:, column] > 1.0
+        else:  # AU28 (lip suck) has no intensity output
+            presence[:, column] = lip_suck
+
+    confidence = np.clip(actor.confidence + noise.normal(0.0, 0.02, n_frames), 0.8, 0.99)
+    # A lost track: one short run of frames, never all of them, with garbage units.
+    n_lost = min(int(noise.integers(1, 2 + n_frames // 20)), (n_frames - 1) // 2)
+    lost_start = int(noise.integers(0, n_frames - n_lost + 1))
+    lost = slice(lost_start, lost_start + n_lost)
+    confidence[lost] = noise.uniform(0.05, 0.6, n_lost)
+    intensity[lost] = noise.uniform(0.0, 3.0, (n_lost, n_units))
+    presence[lost] = noise.uniform(size=(n_lost, len(AU_PRESENCE_UNITS))) < 0.3
+    return np.concatenate([intensity, presence], 1), confidence
+
+
+# --------------------------------------------------------------------------------------
 # Writing files
 # --------------------------------------------------------------------------------------
 
@@ -637,7 +812,7 @@ def _take_rng(name: RavdessName, seed: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, *fields_]))
 
 
-_TEMP_NAME = re.compile(rf"^\.\d\d(-\d\d){{6}}\.(wav|mp4)\.\d+{re.escape(TEMPORARY_SUFFIX)}$")
+_TEMP_NAME = re.compile(rf"^\.\d\d(-\d\d){{6}}\.(wav|mp4|csv)\.\d+{re.escape(TEMPORARY_SUFFIX)}$")
 
 
 def _remove_stale_temp_files(dest: Path) -> None:
@@ -710,6 +885,11 @@ class _TakeJob:
     seed: int
 
 
+def _frame_count(n_samples: int, fps: float) -> int:
+    """Video frames of a take whose voice has ``n_samples`` samples at :data:`SAMPLE_RATE`."""
+    return max(1, round(n_samples / SAMPLE_RATE * fps))
+
+
 def _write_take(job: _TakeJob) -> list[Path]:
     """Write whichever of the take's files are missing; return all of them."""
     folder = job.dest / actor_folder(job.name.actor)
@@ -717,7 +897,8 @@ def _write_take(job: _TakeJob) -> list[Path]:
     wav_path = folder / job.name.filename()
     audio_video_path = folder / job.name.with_modality(1).filename()
     video_only_path = folder / job.name.with_modality(2).filename()
-    paths = [wav_path, audio_video_path, video_only_path] if job.video else [wav_path]
+    tracking_path = folder / job.name.with_modality(1).filename(".csv")
+    paths = [wav_path, audio_video_path, video_only_path, tracking_path] if job.video else [wav_path]
     if all(p.exists() for p in paths):
         return paths
 
@@ -727,20 +908,27 @@ def _write_take(job: _TakeJob) -> list[Path]:
     audio = (np.round(np.clip(audio, -1, 1) * 32767) / 32767).astype(np.float32)
     if not wav_path.exists():
         _write_atomically(wav_path, lambda temp: _write_wav(temp, audio))
-    if not job.video or (audio_video_path.exists() and video_only_path.exists()):
+    if not job.video:
         return paths
 
-    n_frames = max(1, round(len(audio) / SAMPLE_RATE * job.fps))
-    frames = render_face(job.name, n_frames, job.video_size, _take_rng(job.name, job.seed))
-    video_temp = temporary_path(video_only_path)
-    try:
-        write_video_only(video_temp, frames, job.fps)
-        if not audio_video_path.exists():
-            _write_atomically(audio_video_path, lambda temp: _write_audio_video(temp, video_temp, audio))
-        if not video_only_path.exists():
-            os.replace(video_temp, video_only_path)
-    finally:
-        video_temp.unlink(missing_ok=True)
+    n_frames = _frame_count(len(audio), job.fps)
+    if not (audio_video_path.exists() and video_only_path.exists()):
+        frames = render_face(job.name, n_frames, job.video_size, _take_rng(job.name, job.seed))
+        video_temp = temporary_path(video_only_path)
+        try:
+            write_video_only(video_temp, frames, job.fps)
+            if not audio_video_path.exists():
+                _write_atomically(audio_video_path, lambda temp: _write_audio_video(temp, video_temp, audio))
+            if not video_only_path.exists():
+                os.replace(video_temp, video_only_path)
+        finally:
+            video_temp.unlink(missing_ok=True)
+    if not tracking_path.exists():
+        units, confidence = synthesize_tracking(
+            job.name, n_frames, _take_rng(job.name, job.seed), _tracking_rng(job.name, job.seed)
+        )
+        text = tracking_text(units, confidence, job.fps)
+        _write_atomically(tracking_path, lambda temp: temp.write_bytes(text))
     return paths
 
 
@@ -804,8 +992,11 @@ def write_demo_dataset(
 
     For each actor, channel (speech: 8 emotions, song: 6), emotion, intensity (no strong
     neutral), statement and repetition it writes ``03-...wav`` (48 kHz 16-bit mono) and,
-    with ``video``, ``01-...mp4`` (H.264 + AAC of the same voice) and ``02-...mp4`` (the
-    same H.264 frames, no audio). Each file appears atomically (temp file + rename), and
+    with ``video``, ``01-...mp4`` (H.264 + AAC of the same voice), ``02-...mp4`` (the
+    same H.264 frames, no audio) and ``01-...csv`` (the face's per-frame action units
+    and tracking confidence, one row per frame of the video, as the RAVDESS Facial
+    Landmark Tracking release names them; read it with
+    :func:`~ravdess_emotion.corpus.tracking.read_tracking`). Each file appears atomically (temp file + rename), and
     files already present are kept, so an interrupted run can simply be repeated (it
     also deletes the temp files a killed run left; so run one writer per ``dest`` at a
     time). The output depends only on the arguments, not on ``n_jobs``.
@@ -819,13 +1010,13 @@ def write_demo_dataset(
     channels
         ``"speech"`` and/or ``"song"``.
     video
-        Also write the two MP4 files per take.
+        Also write the two MP4 files and the tracking CSV per take.
     video_size
         ``(width, height)`` in pixels; both even (yuv420p needs it).
     fps
         Video frame rate; each video has ``round(audio seconds * fps)`` frames.
     seed
-        Seed of the per-take randomness (syllable timing, noise, head motion).
+        Seed of the per-take randomness (syllable timing, noise, head motion, tracking noise).
     n_jobs
         Worker processes; ``None`` uses every available core, 1 runs in this process.
     progress
@@ -895,4 +1086,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run as ``python -m``, this module is ``__main__``, whose functions loky's workers
+    # cannot unpickle: run the importable copy instead.
+    from ravdess_emotion.corpus.demo import main as _main
+
+    _main()

@@ -1,8 +1,13 @@
 """Download the official RAVDESS archives from Zenodo, resuming and verifying them.
 
 The file list, sizes, MD5 checksums and download links all come from the Zenodo
-record itself (``GET {base}/api/records/1188976``); only the name patterns that
-tell audio from video archives are written here.
+record itself (``GET {base}/api/records/<id>``); only the record ids and the name
+patterns that tell the archives apart are written here. The audio and video archives
+are in the RAVDESS record (:data:`RAVDESS_RECORD_ID`, 1188976); the per-frame
+OpenFace CSVs, ``FacialTracking_Actors_01-24.zip``, are in the separate "RAVDESS
+Facial Landmark Tracking" record (:data:`TRACKING_RECORD_ID`, 3255102). Each
+``what`` comes from exactly one record (:func:`record_for`), so ``--what all`` is
+audio and video only, and ``--record`` replaces the one record being read.
 
 Each archive is fetched into ``DEST/<key>.part``, resumed with an HTTP range
 request after an interruption, checked against the record's size and MD5, and only
@@ -16,6 +21,7 @@ Usage, through organize_data.py (which organizes the archives afterwards)::
 
     python organize_data.py --download                              # the two audio archives
     python organize_data.py --download --what video --actors 1-4    # video of actors 1-4
+    python organize_data.py --download --what tracking              # facial tracking CSVs, record 3255102
     python organize_data.py --download --zenodo-url https://mirror.example.org
     RAVDESS_ZENODO_URL=https://mirror.example.org python organize_data.py --download
 
@@ -49,14 +55,19 @@ from tqdm import tqdm
 from ravdess_emotion.core.files import write_text_atomically
 
 RAVDESS_RECORD_ID = 1188976
+"""Zenodo record of the RAVDESS audio and video archives."""
+TRACKING_RECORD_ID = 3255102
+"""Zenodo record "RAVDESS Facial Landmark Tracking": ``FacialTracking_Actors_01-24.zip``."""
 DEFAULT_ZENODO_URL = "https://zenodo.org"
 ZENODO_URL_ENV = "RAVDESS_ZENODO_URL"
-WHAT_CHOICES = ("audio", "video", "all")
+WHAT_CHOICES = ("audio", "video", "all", "tracking")
+TRACKING_ARCHIVE = "FacialTracking_Actors_01-24.zip"
 REJECTED_DIR = "rejected"
 VERIFIED_CACHE = ".verified.json"
 
 _AUDIO_ARCHIVE = re.compile(r"^Audio_(Speech|Song)_Actors_\d\d-\d\d\.zip$", re.IGNORECASE)
 _VIDEO_ARCHIVE = re.compile(r"^Video_(Speech|Song)_Actor_(\d\d)\.zip$", re.IGNORECASE)
+_TRACKING_ARCHIVE = re.compile(r"^FacialTracking_Actors_\d\d-\d\d\.zip$", re.IGNORECASE)
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-\d+/(?:\d+|\*)$")
 _CHUNK = 1 << 20
@@ -242,18 +253,33 @@ def fetch_record(
     return [_archive_info(entry, record_url, base_url) for entry in files]
 
 
+def record_for(what: str) -> int:
+    """The Zenodo record that holds the ``what`` archives (see :func:`select_archives`).
+
+    Raises
+    ------
+    ValueError
+        If ``what`` is not one of :data:`WHAT_CHOICES`.
+    """
+    if what not in WHAT_CHOICES:
+        raise ValueError(f"what must be one of {WHAT_CHOICES}, not {what!r}")
+    return TRACKING_RECORD_ID if what == "tracking" else RAVDESS_RECORD_ID
+
+
 def select_archives(files: Iterable[ArchiveInfo], what: str, actors: Iterable[int]) -> list[ArchiveInfo]:
     """Choose archives from a record's file list by their name pattern.
 
     Parameters
     ----------
     files : iterable of ArchiveInfo
-        The record's files (:func:`fetch_record`).
-    what : {'audio', 'video', 'all'}
+        The record's files (:func:`fetch_record`); others (README, PDF) are ignored.
+    what : {'audio', 'video', 'all', 'tracking'}
         ``audio``: the ``Audio_*_Actors_NN-NN.zip`` archives, which hold every actor;
-        ``video``: ``Video_{Speech,Song}_Actor_NN.zip`` of ``actors``; ``all``: both.
+        ``video``: ``Video_{Speech,Song}_Actor_NN.zip`` of ``actors``; ``all``: both;
+        ``tracking``: ``FacialTracking_Actors_NN-NN.zip``, which holds every actor.
+        ``tracking`` is in another record than the rest (:func:`record_for`).
     actors : iterable of int
-        Actors whose video archives to take; does not narrow the audio archives.
+        Actors whose video archives to take; does not narrow the audio or tracking archives.
 
     Returns
     -------
@@ -265,11 +291,14 @@ def select_archives(files: Iterable[ArchiveInfo], what: str, actors: Iterable[in
     ValueError
         If ``what`` is not one of :data:`WHAT_CHOICES`.
     """
-    if what not in WHAT_CHOICES:
-        raise ValueError(f"what must be one of {WHAT_CHOICES}, not {what!r}")
+    record_for(what)  # validates what
     wanted = set(actors)
     chosen = []
     for info in files:
+        if what == "tracking":
+            if _TRACKING_ARCHIVE.match(info.key):
+                chosen.append(info)
+            continue
         video = _VIDEO_ARCHIVE.match(info.key)
         if (what != "video" and _AUDIO_ARCHIVE.match(info.key)) or (
             what != "audio" and video and int(video.group(2)) in wanted
@@ -495,7 +524,7 @@ def download_ravdess(
     backoff: float = 1.0,
     timeout: float = 60,
 ) -> DownloadReport:
-    """Fetch the RAVDESS record, select archives and download them into ``dest``, reporting as it goes.
+    """Fetch the record of ``what``, select archives and download them into ``dest``, reporting as it goes.
 
     Parameters
     ----------
@@ -506,7 +535,8 @@ def download_ravdess(
     base_url : str, optional
         Zenodo or a mirror; default ``$RAVDESS_ZENODO_URL``, else :data:`DEFAULT_ZENODO_URL`.
     record_id : int, optional
-        Default :data:`RAVDESS_RECORD_ID`.
+        Replaces the record of ``what``; default :func:`record_for` of ``what``:
+        :data:`TRACKING_RECORD_ID` for ``tracking``, else :data:`RAVDESS_RECORD_ID`.
     progress, retries, backoff, timeout
         As in :func:`download_archives`.
 
@@ -517,17 +547,33 @@ def download_ravdess(
     Raises
     ------
     DownloadError
-        If the record cannot be read or lists no matching archive.
+        If the record cannot be read or lists no matching archive; the message names
+        the record that holds the ``what`` archives.
+    ValueError
+        If ``what`` is not one of :data:`WHAT_CHOICES`.
     """
     base_url = base_url or os.environ.get(ZENODO_URL_ENV) or DEFAULT_ZENODO_URL
-    record_id = record_id or RAVDESS_RECORD_ID
+    official = record_for(what)
+    record_id = record_id or official
     actors = list(actors)
-    files = fetch_record(base_url, record_id, retries=retries, backoff=backoff)
+    # The usual mistakes: the wrong record for `what` (tracking is not in 1188976), or a partial mirror.
+    if record_id == official:
+        advice = f"the official {what} archives are in Zenodo record {official}; check the URL"
+    else:
+        advice = f"the official {what} archives are in Zenodo record {official}, not {record_id}"
+    try:
+        files = fetch_record(base_url, record_id, retries=retries, backoff=backoff)
+    except DownloadError as error:
+        raise DownloadError(f"{error} ({advice})") from None
     archives = select_archives(files, what, actors)
     if not archives:
-        raise DownloadError(f"record {record_id} at {base_url} lists no {what} archives for actors {actors}")
+        pattern = TRACKING_ARCHIVE if what == "tracking" else f"{what} archives for actors {actors}"
+        held = ", ".join(info.key for info in files[:5]) + (", ..." if len(files) > 5 else "")
+        raise DownloadError(
+            f"record {record_id} at {base_url} lists no {pattern} (it holds {held}; {advice})"
+        )
     print(
-        f"RAVDESS record {record_id} at {base_url}: {len(archives)} archives ({what}), "
+        f"Zenodo record {record_id} at {base_url}: {len(archives)} archives ({what}), "
         f"{_size_text(sum(a.size for a in archives))} in all, into {dest}"
     )
     report = download_archives(

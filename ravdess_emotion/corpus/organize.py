@@ -1,9 +1,11 @@
 """Organizing: RAVDESS files sorted into one tidy tree, each probed, and listed in a manifest.
 
 :func:`organize` streams archive members and files found under a source folder to
-``DEST/{audio,video}/{speech,song}/<emotion>/<RAVDESS name>`` (the tree
+``DEST/{audio,video,faces}/{speech,song}/<emotion>/<RAVDESS name>`` (the tree
 ``organize_data.py``'s docstring draws), probes each one under its temporary name
-(``ravdess_emotion.corpus.media``) and lists every file in ``DEST/manifest.csv``.
+(``ravdess_emotion.corpus.media``; facial tracking CSVs and clip-table rows with
+``ravdess_emotion.corpus.tracking``) and lists every file in ``DEST/manifest.csv``,
+its ``content`` column saying what the file holds (:data:`CONTENTS`).
 Writes are atomic (``ravdess_emotion.core.files``), and a file already in place with
 the same content is left untouched, so runs can be repeated or interrupted safely.
 :func:`read_manifest` reads the manifest back, keeping ``take`` a string with its
@@ -12,6 +14,7 @@ leading zeros.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
@@ -37,7 +41,15 @@ from ravdess_emotion.core.ravdess import (
     RavdessName,
     parse_name,
 )
-from ravdess_emotion.corpus.media import PROBE_COLUMNS, probe_media
+from ravdess_emotion.corpus.media import PROBE_COLUMNS, MediaInfo, probe_media
+from ravdess_emotion.corpus.tracking import (
+    AU_COLUMNS,
+    AU_MEANS_SUFFIX,
+    au_means_text,
+    looks_like_au_table,
+    probe_face_file,
+    read_au_table,
+)
 
 MANIFEST_NAME = "manifest.csv"
 DEFAULT_SOURCE = Path("data")
@@ -49,7 +61,23 @@ DEFAULT_DEMO_DEST = DEMO_ROOT / "organized"
 
 _NAME_FIELDS = parse_name("03-01-01-01-01-01-01").as_dict()
 MANIFEST_COLUMNS: tuple[str, ...] = ("path", "filename", *_NAME_FIELDS, "bytes", "sha256", "source")
-"""The columns every manifest has; :data:`PROBE_COLUMNS` follow them (empty in manifests from before)."""
+"""The columns every manifest has; ``content`` and :data:`PROBE_COLUMNS` follow them (filled in when
+a manifest from before lacks them)."""
+
+CONTENTS: dict[str, str] = {
+    "audio": "an audio recording (.wav, .flac), modality 03",
+    "video": "a video clip (.mp4), modality 01 or 02",
+    "tracking": "a per-frame OpenFace facial tracking CSV of a video take (.csv)",
+    "au_means": f"one clip's action-unit means from a clip table ({AU_MEANS_SUFFIX})",
+}
+"""What a manifest row's ``content`` can be: its file's kind, from its path."""
+_FOLDERS = {"audio": "audio", "video": "video", "tracking": "faces", "au_means": "faces"}
+_EXTENSIONS = {
+    "audio": AUDIO_EXTENSIONS,
+    "video": VIDEO_EXTENSIONS,
+    "tracking": (".csv",),
+    "au_means": (AU_MEANS_SUFFIX,),
+}
 _INT_COLUMNS = (*(key for key, value in _NAME_FIELDS.items() if isinstance(value, int)), "bytes")
 
 # Skip reasons are "<kind>: <detail>"; reports group by the kind.
@@ -63,7 +91,7 @@ UNREADABLE = "unreadable"
 EMPTY = "empty file"
 BAD_MEDIA = "bad media"
 
-_MEDIA_EXTENSIONS = AUDIO_EXTENSIONS + VIDEO_EXTENSIONS
+_MEDIA_EXTENSIONS = (*AUDIO_EXTENSIONS, *VIDEO_EXTENSIONS, ".csv", AU_MEANS_SUFFIX)
 _ACTOR_FOLDER = re.compile(r"^actor_(\d+)$", re.IGNORECASE)
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _COPY_CHUNK = 1 << 20
@@ -123,13 +151,32 @@ def skip_kind(reason: str) -> str:
     return reason.partition(": ")[0]
 
 
+def extension_of(file_name: str) -> str:
+    """A file's extension as organize reads it: ``.au-means.csv`` whole, else the last suffix, lower case."""
+    lowered = file_name.lower()
+    return AU_MEANS_SUFFIX if lowered.endswith(AU_MEANS_SUFFIX) else PurePosixPath(lowered).suffix
+
+
+def content_of(path: str | PurePosixPath) -> str:
+    """What a file holds (a key of :data:`CONTENTS`), from its extension; ``""`` for none of them."""
+    extension = extension_of(PurePosixPath(path).name)
+    for content, extensions in _EXTENSIONS.items():
+        if extension in extensions:
+            return content
+    return ""
+
+
 def organized_path(name: RavdessName, extension: str) -> PurePosixPath:
     """Where a file of this name goes, relative to the destination."""
-    kind = "audio" if name.is_audio else "video"
-    return PurePosixPath(kind, name.channel, name.emotion_name, name.stem + extension.lower())
+    extension = extension.lower()
+    folder = _FOLDERS[content_of(f"x{extension}") or ("audio" if name.is_audio else "video")]
+    return PurePosixPath(folder, name.channel, name.emotion_name, name.stem + extension)
 
 
-def _allowed_extensions(name: RavdessName) -> tuple[str, ...]:
+def _allowed_extensions(name: RavdessName, content: str) -> tuple[str, ...]:
+    """The extensions a file of this name and content may have (faces only for video takes)."""
+    if content in ("tracking", "au_means"):
+        return _EXTENSIONS[content] if name.has_video else ()
     return AUDIO_EXTENSIONS if name.is_audio else VIDEO_EXTENSIONS
 
 
@@ -161,13 +208,22 @@ def _judge(item: _Input) -> tuple[RavdessName, PurePosixPath] | str:
     """The parsed name and organized path of an input, or why it is skipped."""
     if _is_junk(item.inner_path):
         return NOT_MEDIA
-    extension = item.inner_path.suffix.lower()
+    extension = extension_of(item.inner_path.name)
     try:
         name = parse_name(item.inner_path.name)
     except InvalidRavdessName as error:
-        return f"{NOT_RAVDESS}: {error}" if extension in _MEDIA_EXTENSIONS else NOT_MEDIA
-    if extension not in _allowed_extensions(name):
-        expected = " or ".join(_allowed_extensions(name))
+        # Any other CSV (a spreadsheet beside the archives) is not ours to judge.
+        if extension in _MEDIA_EXTENSIONS and extension != ".csv":
+            return f"{NOT_RAVDESS}: {error}"
+        return NOT_MEDIA
+    content = content_of(item.inner_path.name)
+    if extension not in _allowed_extensions(name, content):
+        expected = " or ".join(_allowed_extensions(name, "audio"))
+        if content in ("tracking", "au_means"):
+            return (
+                f"{WRONG_EXTENSION}: {extension} (facial action units) for modality {name.modality:02d} "
+                f"({name.modality_name}): a face file belongs to a video take, 01 or 02"
+            )
         return (
             f"{WRONG_EXTENSION}: {extension or 'none'} for modality {name.modality:02d} "
             f"({name.modality_name}), expected {expected}"
@@ -195,6 +251,10 @@ def _find_inputs(
             path = Path(folder) / file_name
             if not path.is_file():
                 yield str(path), f"{UNREADABLE}: not a regular file (broken link?)"
+            elif path.suffix.lower() == ".csv" and _is_clip_table(
+                path.name, lambda path=path: path.open("rb")
+            ):
+                yield from _table_inputs(str(path), lambda path=path: path.open("rb"))
             elif path.suffix.lower() == ".zip":
                 try:
                     archive = archives.enter_context(zipfile.ZipFile(path))
@@ -209,6 +269,10 @@ def _find_inputs(
                         continue
                     if unsafe := _unsafe_member_reason(member):
                         yield label, f"{UNSAFE_MEMBER}: {unsafe}, refused"
+                        continue
+                    member_open = lambda archive=archive, info=info: archive.open(info)  # noqa: E731
+                    if member.suffix.lower() == ".csv" and _is_clip_table(member.name, member_open):
+                        yield from _table_inputs(label, member_open)
                         continue
                     yield _Input(
                         label=label,
@@ -227,8 +291,57 @@ def _find_inputs(
                 )
 
 
-def _media_kind(name: RavdessName) -> str:
-    return "audio" if name.is_audio else "video"
+def _is_clip_table(file_name: str, open_file: Callable[[], IO[bytes]]) -> bool:
+    """Whether a CSV without a RAVDESS name is a clip table (judged by its header line)."""
+    if _is_junk(PurePosixPath(file_name)):
+        return False
+    try:
+        parse_name(file_name)
+        return False  # a RAVDESS-named CSV is one clip's tracking file
+    except InvalidRavdessName:
+        pass
+    try:
+        with open_file() as stream:
+            header = stream.readline(1 << 16).decode("utf-8", errors="replace")
+    except (OSError, zipfile.BadZipFile, zlib.error, RuntimeError):
+        return False
+    return looks_like_au_table(header)
+
+
+def _table_inputs(label: str, open_file: Callable[[], IO[bytes]]) -> Iterator[_Input | tuple[str, str]]:
+    """One input per row of a clip table (its AU means as a small CSV), or why the table or a row is skipped."""
+    try:
+        with open_file() as stream:
+            table = read_au_table(stream, label)
+    except MediaError as error:
+        yield label, _bad_media_reason(error)
+        return
+    except (OSError, zipfile.BadZipFile, zlib.error, RuntimeError) as error:
+        yield label, f"{UNREADABLE}: {error}"
+        return
+    for row_number, row in enumerate(table.itertuples(index=False), start=2):  # line 1 is the header
+        values = np.array(row[1:], dtype=np.float64)
+        name = row[0]
+        row_label = f"{label}:{name or f'line {row_number}'}"
+        if not np.isfinite(values).all():
+            missing = [c for c, v in zip(AU_COLUMNS, values, strict=True) if not np.isfinite(v)]
+            yield row_label, f"{BAD_MEDIA}: line {row_number} has no number for {', '.join(missing[:5])}"
+            continue
+        text = au_means_text(values)
+        yield _Input(
+            label=row_label,
+            inner_path=PurePosixPath(f"{name}{AU_MEANS_SUFFIX}"),
+            size=len(text),
+            source=label,
+            open=lambda text=text: io.BytesIO(text),
+        )
+
+
+def _probe(path: Path, content: str, label: str | None = None) -> MediaInfo:
+    """Check a file of any content under the name it has now (see :func:`probe_media`)."""
+    if content in ("tracking", "au_means"):
+        return probe_face_file(path, content, label)
+    return probe_media(path, content, label)
 
 
 def _bad_media_reason(error: MediaError) -> str:
@@ -242,9 +355,9 @@ def _copy_from(item: _Input, out: IO[bytes]) -> None:
 
 
 def _copy_on_disk(dest: Path, name: RavdessName, rel: PurePosixPath) -> PurePosixPath | None:
-    """The file already under ``dest`` for this RAVDESS name, whatever its allowed extension."""
-    for extension in _allowed_extensions(name):
-        candidate = rel.with_suffix(extension)
+    """The file already under ``dest`` for this RAVDESS name and content, whatever its allowed extension."""
+    for extension in _allowed_extensions(name, content_of(rel)):
+        candidate = rel.with_name(name.stem + extension)
         if (dest / candidate).is_file():
             return candidate
     return None
@@ -266,8 +379,9 @@ def _place(
     extension, to its organized path.
     """
     # A take is identified by its name without extension: a .flac beside a .wav of
-    # the same name would be the same recording twice.
-    identity = rel.with_suffix("")
+    # the same name would be the same recording twice. Faces are kept apart from video,
+    # and a take's tracking CSV apart from its clip-table row.
+    identity = rel.with_name(f"{name.stem}:{content_of(rel)}")
     from_this_run = identity in placed_now
     existing = placed_now[identity] if from_this_run else _copy_on_disk(dest, name, rel)
     if existing is None:
@@ -276,7 +390,7 @@ def _place(
         info = write_atomically(
             target,
             lambda out: _copy_from(item, out),
-            check=lambda tmp: probe_media(tmp, _media_kind(name), label=item.label),
+            check=lambda tmp: _probe(tmp, content_of(rel), label=item.label),
         )
         placed[rel.as_posix()] = _Placed(
             target.stat().st_size, file_sha256(target), item.source, info.as_dict()
@@ -312,8 +426,8 @@ def _place(
 
 def _organized_files(dest: Path) -> Iterator[tuple[PurePosixPath, RavdessName]]:
     """Files under ``dest`` that sit exactly where :func:`organized_path` puts them."""
-    for kind in ("audio", "video"):
-        for path in sorted((dest / kind).rglob("*")):
+    for folder in ("audio", "video", "faces"):
+        for path in sorted((dest / folder).rglob("*")):
             if not path.is_file():
                 continue
             rel = PurePosixPath(path.relative_to(dest).as_posix())
@@ -321,7 +435,10 @@ def _organized_files(dest: Path) -> Iterator[tuple[PurePosixPath, RavdessName]]:
                 name = parse_name(path.name)
             except InvalidRavdessName:
                 continue
-            if organized_path(name, path.suffix) == rel and path.suffix in _allowed_extensions(name):
+            extension = extension_of(path.name)
+            if organized_path(name, extension) == rel and extension in _allowed_extensions(
+                name, content_of(rel)
+            ):
                 yield rel, name
 
 
@@ -367,7 +484,7 @@ def _write_manifest(dest: Path, placed: dict[str, _Placed], report: OrganizeRepo
         media = known.media
         if media is None:
             try:
-                media = probe_media(path, _media_kind(name)).as_dict()
+                media = _probe(path, content_of(rel)).as_dict()
             except MediaError as error:
                 report.skipped.append((str(path), _bad_media_reason(error)))
                 continue
@@ -379,13 +496,14 @@ def _write_manifest(dest: Path, placed: dict[str, _Placed], report: OrganizeRepo
                 "bytes": known.bytes,
                 "sha256": known.sha256,
                 "source": known.source,
+                "content": content_of(rel),
                 **media,
             }
         )
     manifest_path = dest / MANIFEST_NAME
     if not rows and not manifest_path.exists():
         return  # an empty manifest would only hide that nothing was organized
-    columns = [*MANIFEST_COLUMNS, *PROBE_COLUMNS]
+    columns = [*MANIFEST_COLUMNS, "content", *PROBE_COLUMNS]
     manifest = pd.DataFrame(rows, columns=columns).sort_values("path")
     for column in ("sample_rate", "channels", "frames", "width", "height"):
         manifest[column] = manifest[column].astype("Int64")  # integers, empty where they do not apply
@@ -492,7 +610,7 @@ def read_manifest(dest: Path) -> pd.DataFrame:
             f"`python organize_data.py --demo` makes SYNTHETIC demo data in {DEFAULT_DEMO_DEST}"
         )
     dtypes = {column: ("int64" if column in _INT_COLUMNS else str) for column in MANIFEST_COLUMNS}
-    dtypes.update({column: "float64" for column in PROBE_COLUMNS})
+    dtypes.update({column: "float64" for column in PROBE_COLUMNS}, content=str)
     manifest = pd.read_csv(
         manifest_path, dtype=dtypes, keep_default_na=False, na_values={c: [""] for c in PROBE_COLUMNS}
     )
@@ -502,18 +620,28 @@ def read_manifest(dest: Path) -> pd.DataFrame:
     for column in PROBE_COLUMNS:
         if column not in manifest.columns:
             manifest[column] = float("nan")
+    if "content" not in manifest.columns:  # a manifest from before faces were organized
+        manifest.insert(len(MANIFEST_COLUMNS), "content", [content_of(p) for p in manifest["path"]])
     return manifest
 
 
+_FACE_ROW_NAMES = {"tracking": "face tracking", "au_means": "AU means"}
+
+
 def summary_table(manifest: pd.DataFrame) -> pd.DataFrame:
-    """Files per modality and channel (rows) and emotion (columns), with totals."""
+    """Files per modality (facial action units apart) and channel (rows) and emotion (columns), with totals."""
     emotions = pd.Categorical(manifest["emotion"], categories=EMOTIONS)
-    return pd.crosstab(
-        [manifest["modality_name"], manifest["channel"]],
-        emotions,
-        rownames=["modality", "channel"],
-        colnames=["emotion"],
-        margins=True,
-        margins_name="total",
-        dropna=False,
-    ).astype("int64")  # an empty manifest would otherwise give float zeros
+    kinds = manifest["content"].map(_FACE_ROW_NAMES).fillna(manifest["modality_name"])
+    return (
+        pd.crosstab(
+            [kinds.rename("modality"), manifest["channel"]],
+            emotions,
+            rownames=["modality", "channel"],
+            colnames=["emotion"],
+            margins=True,
+            margins_name="total",
+            dropna=False,
+        )
+        .fillna(0)
+        .astype("int64")
+    )  # an empty manifest (or an absent combination) gives float zeros or NaN

@@ -31,6 +31,7 @@ from ravdess_emotion.core.errors import MediaError
 from ravdess_emotion.core.files import available_cores
 from ravdess_emotion.core.ravdess import CHANNELS, is_synthetic
 from ravdess_emotion.corpus.organize import DEFAULT_DEST, read_manifest
+from ravdess_emotion.features.action_units import au_features_job, speaker_normalize_units
 from ravdess_emotion.features.audio import compile_audio_code, extract_audio_job, extract_mfcc_job
 from ravdess_emotion.features.caches import CacheError, load_features, load_meta, save_features
 from ravdess_emotion.features.clips import ClipSet, scale_frames
@@ -158,20 +159,33 @@ class RAVDESSDataLoader:
 
         ``audio`` takes audio-only files; ``video`` one clip per take (video-only when
         present, else audio-video: both hold the same frames); ``fusion`` audio-video
-        clips, each with ``audio_path`` set to its audio-only twin when that exists.
+        clips, each with ``audio_path`` set to its audio-only twin when that exists;
+        ``au`` one face file per take (its per-frame tracking CSV when there is one, else
+        its clip-table row); ``fusion_au`` those of the takes that also have an audio-only
+        file, with ``audio_path`` set to it.
         """
         check_choice("kind", kind, KINDS)
         check_choice("channel", channel, tuple(CHANNELS.values()))
         rows = self.manifest[self.manifest["channel"] == channel]
+        audio = rows[rows["content"] == "audio"]
+        video = rows[rows["content"] == "video"]
         if kind == "audio":
-            chosen = rows[rows["modality"] == 3].copy()
+            chosen = audio.copy()
         elif kind == "video":
-            clips = rows[rows["modality"].isin([1, 2])]
-            chosen = clips.sort_values("modality", ascending=False).drop_duplicates("take").copy()
-        else:
-            chosen = rows[rows["modality"] == 1].copy()
-            twins = rows[rows["modality"] == 3].drop_duplicates("take").set_index("take")["path"]
+            chosen = video.sort_values("modality", ascending=False).drop_duplicates("take").copy()
+        elif kind == "fusion":
+            chosen = video[video["modality"] == 1].copy()
+            twins = audio.drop_duplicates("take").set_index("take")["path"]
             chosen["audio_path"] = chosen["take"].map(twins).fillna(chosen["path"])
+        else:
+            faces = rows[rows["content"].isin(["tracking", "au_means"])]
+            # Per-frame tracking gives every AU feature, a table row only the means; 01 before 02.
+            order = faces.assign(_rank=(faces["content"] != "tracking").astype(int))
+            chosen = order.sort_values(["_rank", "modality"]).drop_duplicates("take").drop(columns="_rank")
+            if kind == "fusion_au":
+                twins = audio.drop_duplicates("take").set_index("take")["path"]
+                chosen = chosen.assign(audio_path=chosen["take"].map(twins)).dropna(subset=["audio_path"])
+            chosen = chosen.copy()
         return chosen.sort_values("filename").reset_index(drop=True)
 
     # -- public datasets
@@ -237,6 +251,58 @@ class RAVDESSDataLoader:
                 )
             copies.append(X[position])
         return copies
+
+    def load_au_dataset(self, channel: str = "speech", return_info: bool = False):
+        """Facial action-unit features of one face file per take of a channel (``select("au", ...)``).
+
+        With ``settings.au_speaker_norm`` the features are standardised within each actor's
+        own clips (``ravdess_emotion.features.action_units.speaker_normalize_units``); the cache keeps them raw.
+
+        Returns
+        -------
+        X : np.ndarray, float32, shape (n, *settings.au_shape)
+            (n, 35) means, (n, 175) statistics or (n, au_frames, 35) sequences.
+        y, info : as for :meth:`load_audio_dataset`
+        """
+        X, y, info = self._cached_au(channel)
+        if self.settings.au_speaker_norm:
+            X = speaker_normalize_units(X, info["actor"].to_numpy())
+        return (X, y, info) if return_info else (X, y)
+
+    def load_audio_au_dataset(self, channel: str = "speech", return_info: bool = False):
+        """Audio and action units of the same takes, for the ``fusion_au`` models.
+
+        Each face file (``select("fusion_au", ...)``) is paired with the audio-only file
+        of its take; a take with only one of them is reported in ``skipped`` and left
+        out. Both sides are standardised per actor as their settings say.
+
+        Returns
+        -------
+        (X_audio, X_au) : shapes (n, *settings.audio_shape) and (n, *settings.au_shape)
+        y, info : as for :meth:`load_audio_dataset`; ``info["audio_path"]`` is the audio file
+        """
+        first_skip = len(self.skipped)
+        self._report(self._takes_missing_a_side(channel))
+        rows = self._required_rows("fusion_au", channel)
+        X_audio, _, audio_info = self.load_audio_dataset(channel, return_info=True)
+        X_au, _, au_info = self.load_au_dataset(channel, return_info=True)
+        audio_at = pd.Index(audio_info["path"]).get_indexer(rows["audio_path"])
+        au_at = pd.Index(au_info["path"]).get_indexer(rows["path"])
+        ok = (audio_at >= 0) & (au_at >= 0)
+        self._report(
+            [
+                f"take {take}: its {'audio' if a < 0 else 'face'} file could not be read, skipped for fusion"
+                for take, a, f in zip(rows["take"], audio_at, au_at, strict=True)
+                if a < 0 or f < 0
+            ]
+        )
+        if not ok.any():
+            raise MediaError(f"none of the {len(rows)} fusion_au {channel} takes could be used")
+        self._check_strict("fusion_au", channel, first_skip)
+        kept = rows[ok].reset_index(drop=True)
+        X = (X_audio[audio_at[ok]], X_au[au_at[ok]])
+        y = kept["emotion_code"].to_numpy(dtype=np.int64) - 1
+        return (X, y, kept) if return_info else (X, y)
 
     def load_video_dataset(self, channel: str = "speech", return_info: bool = False, scale: bool = True):
         """Sampled frames of one clip per take of a channel, all in memory (from the frame store).
@@ -415,6 +481,66 @@ class RAVDESSDataLoader:
         self._check_strict("audio", channel, first_skip)
         return X, y, rows
 
+    def _au_cache_key_source(self, channel: str) -> str:
+        """Everything an AU cache depends on, as JSON (stored inside the cache, checked on loading)."""
+        rows = self.select("au", channel)
+        settings = self.settings.to_dict()
+        return json.dumps(
+            {
+                "version": FEATURE_VERSION,
+                "kind": "au",
+                "settings": {k: settings[k] for k in ("au_features", "au_frames")},
+                "files": rows[["filename", "sha256"]].astype(str).values.tolist(),
+            },
+            sort_keys=True,
+        )
+
+    def _cached_au(self, channel: str) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+        """The raw AU features of a channel from their cache, or read and cached (as :meth:`_cached_audio`)."""
+        key_source = self._au_cache_key_source(channel)
+        key = hashlib.sha256(key_source.encode()).hexdigest()[:16]
+        path = self.cache_dir / f"au_{channel}_{key}.npz"
+        first_skip = len(self.skipped)
+        if path.exists():
+            try:
+                meta = load_meta(path)
+                if meta.get("key") != key_source:
+                    raise CacheError(f"{path}: written for other settings, files or feature version")
+                X, y, info = load_features(path)
+            except CacheError as error:
+                print(f"{error}; rebuilding it", file=sys.stderr)
+                path.unlink(missing_ok=True)
+            else:
+                self._report(json.loads(meta.get("skipped", "[]")))
+                self._check_strict("au", channel, first_skip)
+                return X, y, info
+        rows = self._required_rows("au", channel)
+        self._failures = []
+        paths = [self.data_dir / p for p in rows["path"]]
+        X, ok = self._parallel(au_features_job, paths, f"action units {channel}", reads_audio=False)
+        rows = rows[ok].reset_index(drop=True)
+        y = rows["emotion_code"].to_numpy(dtype=np.int64) - 1
+        save_features(path, X, y, rows, meta={"key": key_source, "skipped": json.dumps(self._failures)})
+        self._check_strict("au", channel, first_skip)
+        return X, y, rows
+
+    def _takes_missing_a_side(self, channel: str) -> list[str]:
+        """A message for each take of ``channel`` with audio but no face file, or a face file but no audio."""
+        rows = self.manifest[self.manifest["channel"] == channel]
+        faces = rows[rows["content"].isin(["tracking", "au_means"])].drop_duplicates("take")
+        audio = rows[rows["content"] == "audio"].drop_duplicates("take")
+        messages = [
+            f"take {take} ({filename}): no facial action units, skipped for fusion_au"
+            for take, filename in zip(audio["take"], audio["filename"], strict=True)
+            if take not in set(faces["take"])
+        ]
+        messages += [
+            f"take {take} ({filename}): no audio-only file, skipped for fusion_au"
+            for take, filename in zip(faces["take"], faces["filename"], strict=True)
+            if take not in set(audio["take"])
+        ]
+        return sorted(messages)
+
     def _check_fusion_audio(self) -> None:
         if self.settings.audio_features != "mfcc":
             raise ValueError(
@@ -448,8 +574,8 @@ class RAVDESSDataLoader:
     def _unpaired_takes(self, channel: str) -> list[str]:
         """A message for each audio-only take of ``channel`` without the audio-video clip fusion needs."""
         rows = self.manifest[self.manifest["channel"] == channel]
-        clips = set(rows.loc[rows["modality"] == 1, "take"])
-        audio = rows[(rows["modality"] == 3) & ~rows["take"].isin(clips)].sort_values("filename")
+        clips = set(rows.loc[(rows["content"] == "video") & (rows["modality"] == 1), "take"])
+        audio = rows[(rows["content"] == "audio") & ~rows["take"].isin(clips)].sort_values("filename")
         return [
             f"take {take} ({filename}): no audio-video clip, skipped for fusion"
             for take, filename in zip(audio["take"], audio["filename"], strict=True)
@@ -461,14 +587,15 @@ class RAVDESSDataLoader:
         paths: list[Path],
         what: str,
         notes: dict[Path, str] | None = None,
+        reads_audio: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Run ``job`` over ``paths`` on all workers; returns the stacked results and a mask of successes.
 
         Each failure is reported (prefixed by its ``notes`` entry, if any) and kept for the cache.
-        Audio jobs first compile librosa's numba code here (:func:`compile_audio_code`):
-        frames are extracted by the frame store, so every job here reads audio.
+        Audio jobs (``reads_audio``) first compile librosa's numba code here
+        (:func:`compile_audio_code`); frames are extracted by the frame store.
         """
-        if self.n_jobs > 1:
+        if self.n_jobs > 1 and reads_audio:
             compile_audio_code(self.settings)
         with tempfile.TemporaryDirectory(prefix="ravdess-extracting-") as in_flight:
             runner = joblib.Parallel(n_jobs=self.n_jobs, return_as="generator")

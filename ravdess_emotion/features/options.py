@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ravdess_emotion.features.settings import AUDIO_FEATURES, FeatureSettings
+from ravdess_emotion.features.settings import AU_FEATURES, AUDIO_FEATURES, FeatureSettings
 
 
 def add_data_dir_argument(parser: argparse.ArgumentParser) -> None:
@@ -58,6 +58,21 @@ def add_feature_arguments(parser: argparse.ArgumentParser) -> None:
         "before resizing (default: on)",
     )
     group.add_argument(
+        "--au-features",
+        choices=AU_FEATURES,
+        help="facial action units per clip: the 35 AU means, five statistics of each (needs per-frame "
+        "tracking CSVs), or a sequence of --au-frames frames for the temporal model "
+        "(default: the preset's: sequence for seed, means for best)",
+    )
+    group.add_argument(
+        "--au-frames", type=int, help=f"frames of an AU sequence (default {defaults.au_frames})"
+    )
+    group.add_argument(
+        "--au-speaker-norm",
+        action=argparse.BooleanOptionalAction,
+        help="standardise action units within each actor's own clips (no labels used) (default: on)",
+    )
+    group.add_argument(
         "--cache-dir", type=Path, default=None, help="feature cache folder (default: DATA_DIR/../features)"
     )
     group.add_argument(
@@ -82,6 +97,9 @@ def settings_from_args(args: argparse.Namespace, defaults: FeatureSettings | Non
         "video_frames": args.video_frames,
         "video_size": None if args.video_size is None else (args.video_size, args.video_size),
         "face_crop": args.face_crop,
+        "au_features": getattr(args, "au_features", None),
+        "au_frames": getattr(args, "au_frames", None),
+        "au_speaker_norm": getattr(args, "au_speaker_norm", None),
     }
     base = (defaults or FeatureSettings()).to_dict()
     return FeatureSettings.from_dict({**base, **{k: v for k, v in given.items() if v is not None}})

@@ -14,8 +14,11 @@ from ravdess_emotion.features.functionals import n_features
 FEATURE_VERSION = 2
 """Bumped whenever extraction code changes what it computes, so old caches are rebuilt."""
 
-KINDS = ("audio", "video", "fusion")
+KINDS = ("audio", "video", "fusion", "au", "fusion_au")
+"""What a model reads: audio, video frames, both, facial action units, or audio and action units."""
 AUDIO_FEATURES = ("mfcc", "functionals")
+AU_FEATURES = ("means", "statistics", "sequence")
+AU_UNITS = 35  # OpenFace's AU outputs: ravdess_emotion.corpus.tracking.AU_COLUMNS
 
 BLACK_LEVEL = 8
 """A clip whose sampled frames all stay below this 0-255 level is black: no face to read."""
@@ -61,6 +64,14 @@ class FeatureSettings:
         perturbation: tempo, pitch and formants all scale, as for a different voice).
         Only the training copies of ``train_models.py --speed-perturbation`` use a value
         other than 1.0; a saved model's settings always say 1.0.
+    au_features : {"means", "statistics", "sequence"}
+        Facial action units per clip (``ravdess_emotion.features.action_units``): the 35
+        AU means, five statistics of each (175), or ``au_frames`` frames of the 35.
+    au_frames : int
+        Frames of an AU sequence, resampled evenly over the confident frames.
+    au_speaker_norm : bool
+        Standardise AU features within each speaker's own clips (like ``speaker_norm``
+        for audio; on by default: across actors it is worth 0.2 accuracy, see the README).
     """
 
     sample_rate: int = 22050
@@ -74,12 +85,24 @@ class FeatureSettings:
     audio_features: str = "mfcc"
     speaker_norm: bool = False
     playback_speed: float = 1.0
+    au_features: str = "means"
+    au_frames: int = 32
+    au_speaker_norm: bool = True
 
     def __post_init__(self) -> None:
         check_choice("audio_features", self.audio_features, AUDIO_FEATURES)
+        check_choice("au_features", self.au_features, AU_FEATURES)
         if self.speaker_norm and self.audio_features != "functionals":
             raise ValueError("speaker_norm needs audio_features='functionals'")
-        for name in ("sample_rate", "n_mfcc", "max_frames", "n_fft", "hop_length", "video_frames"):
+        for name in (
+            "sample_rate",
+            "n_mfcc",
+            "max_frames",
+            "n_fft",
+            "hop_length",
+            "video_frames",
+            "au_frames",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         low, high = PLAYBACK_SPEED_RANGE
@@ -100,6 +123,13 @@ class FeatureSettings:
     @property
     def video_shape(self) -> tuple[int, int, int, int]:
         return (self.video_frames, *self.video_size, 3)
+
+    @property
+    def au_shape(self) -> tuple[int, ...]:
+        """One clip's AU features: (35,) means, (175,) statistics, or (au_frames, 35)."""
+        if self.au_features == "sequence":
+            return (self.au_frames, AU_UNITS)
+        return (AU_UNITS * (5 if self.au_features == "statistics" else 1),)
 
     def to_dict(self) -> dict[str, object]:
         settings = asdict(self)

@@ -22,6 +22,8 @@ from pathlib import Path
 from ravdess_emotion.features.settings import FeatureSettings
 from ravdess_emotion.training.recipes import (
     AUDIO_MODEL_CLASSES,
+    DESIGN_MODELS,
+    FACE_KINDS,
     MODEL_SPECS,
     PRESETS,
     ModelSpec,
@@ -41,7 +43,8 @@ class RunConfig:
     data_dir : Path
         The organized folder (holds ``manifest.csv``).
     models : tuple of str
-        Names from ``MODEL_SPECS`` (``audio-speech``, ..., ``fusion-speech``).
+        Names from ``MODEL_SPECS`` (``audio-speech``, ..., ``fusion-au-song``); by default
+        the design card's five (``DESIGN_MODELS``).
     preset : str
         Recipe of the audio models (``PRESETS``): ``seed`` or ``best``.
     audio_model : str or None
@@ -83,7 +86,7 @@ class RunConfig:
     """
 
     data_dir: Path = Path("data/organized")
-    models: tuple[str, ...] = tuple(MODEL_SPECS)
+    models: tuple[str, ...] = DESIGN_MODELS
     preset: str = "seed"
     audio_model: str | None = None
     speed_perturbation: tuple[float, ...] | None = None
@@ -155,8 +158,8 @@ class RunConfig:
         return [replace(s, **overrides) if s.kind == "audio" else s for s in specs]
 
     def settings_for(self, spec: ModelSpec) -> FeatureSettings:
-        """The feature settings of a model: the audio settings, or the video and fusion ones."""
-        return self.audio_settings if spec.kind == "audio" else self.video_settings
+        """The feature settings of a model: the audio settings (also of the action-unit models), or the video ones."""
+        return self.audio_settings if spec.kind in ("audio", *FACE_KINDS) else self.video_settings
 
     def to_dict(self) -> dict[str, object]:
         """Plain JSON values: paths as strings, feature settings as dictionaries."""

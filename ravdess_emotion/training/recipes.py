@@ -1,9 +1,14 @@
-"""Recipes: the five trainable models of the design card, and the presets that choose the audio models' recipe.
+"""Recipes: the trainable models (the design card's five and four on facial action units), and the presets.
 
 ``--preset seed`` (the default) trains the seed's CNN-LSTM on MFCC images; ``--preset
 best`` the audio model that measured best in ``benchmarks/audio.py``: L2-penalised
 logistic regression on utterance functionals standardised per speaker, trained for
 speech also on copies of each training file played slightly faster and slower.
+
+The action-unit models (``au-*`` faces only, ``fusion-au-*`` audio and faces) follow
+the preset too: under ``seed`` the seed's ideas on action units (an LSTM over AU frames;
+the audio CNN-LSTM joined with it), under ``best`` what measured best in
+``benchmarks/faces.py``.
 """
 
 from __future__ import annotations
@@ -13,8 +18,11 @@ from dataclasses import dataclass, field, replace
 from ravdess_emotion.features.settings import PLAYBACK_SPEED_RANGE, FeatureSettings
 from ravdess_emotion.models import (
     MODEL_CLASSES,
+    AudioAUEmotionFusion,
     AudioEmotionCNNLSTM,
     AudioEmotionLogistic,
+    AUEmotionLogistic,
+    AUEmotionLSTM,
     EmotionModel,
     MultimodalEmotionFusion,
     VideoEmotion3DCNNLSTM,
@@ -55,21 +63,30 @@ MODEL_SPECS: dict[str, ModelSpec] = {
         ModelSpec("video-speech", "video", "speech", VideoEmotion3DCNNLSTM, batch_size=8, epochs=30),
         ModelSpec("video-song", "video", "song", VideoEmotion3DCNNLSTM, batch_size=8, epochs=30),
         ModelSpec("fusion-speech", "fusion", "speech", MultimodalEmotionFusion, batch_size=8, epochs=30),
+        ModelSpec("au-speech", "au", "speech", AUEmotionLSTM, batch_size=16, epochs=50),
+        ModelSpec("au-song", "au", "song", AUEmotionLSTM, batch_size=16, epochs=50),
+        ModelSpec("fusion-au-speech", "fusion_au", "speech", AudioAUEmotionFusion, batch_size=16, epochs=50),
+        ModelSpec("fusion-au-song", "fusion_au", "song", AudioAUEmotionFusion, batch_size=16, epochs=50),
     )
 }
+DESIGN_MODELS = ("audio-speech", "audio-song", "video-speech", "video-song", "fusion-speech")
+"""The design card's five models: what ``train_models.py`` trains when no ``--models`` is given."""
+FACE_KINDS = ("au", "fusion_au")
 
 
 @dataclass(frozen=True)
 class Preset:
-    """A named recipe for the audio models: their network, features and training defaults.
+    """A named recipe for the audio and action-unit models: their networks, features and training defaults.
 
-    Video and fusion models are the same under every preset.
+    Video and fusion (audio + frames) models are the same under every preset.
     """
 
     name: str
     description: str
     audio_model: type[EmotionModel]
+    au_model: type[EmotionModel]
     audio_features: dict[str, object] = field(default_factory=dict)
+    """Feature settings (``FeatureSettings`` fields) of the audio and action-unit models."""
     speed_perturbation: dict[str, tuple[float, ...]] = field(default_factory=dict)
     """Per channel, the playback speeds of extra training copies of every training file."""
     epochs: int = 50
@@ -87,8 +104,11 @@ PRESETS: dict[str, Preset] = {
     for preset in (
         Preset(
             "seed",
-            "the seed's CNN-LSTM on 13 MFCC x 216 frames at 22,050 Hz",
+            "the seed's CNN-LSTM on 13 MFCC x 216 frames at 22,050 Hz; an LSTM over 32 frames of "
+            "action units for faces",
             AudioEmotionCNNLSTM,
+            AUEmotionLSTM,
+            {"au_features": "sequence"},
         ),
         Preset(
             "best",
@@ -96,7 +116,9 @@ PRESETS: dict[str, Preset] = {
             "loudness and spectral statistics) at 16 kHz, standardised per speaker; speech trains on "
             "extra copies played at 0.9, 0.95, 1.05 and 1.1 times the speed",
             AudioEmotionLogistic,
+            AUEmotionLogistic,
             {
+                "au_features": "means",
                 "audio_features": "functionals",
                 "speaker_norm": True,
                 "sample_rate": 16000,
@@ -153,7 +175,16 @@ def _speeds_message(given: str) -> str:
 
 
 def apply_preset(spec: ModelSpec, preset: Preset) -> ModelSpec:
-    """``spec`` with the preset's network and training defaults when it is an audio model."""
+    """``spec`` with the preset's network and training defaults when it is an audio or action-unit model."""
+    if spec.kind in FACE_KINDS:
+        model_class = preset.au_model if spec.kind == "au" else spec.model_class
+        return replace(
+            spec,
+            model_class=model_class,
+            epochs=preset.epochs,
+            batch_size=preset.batch_size,
+            preset=preset.name,
+        )
     if spec.kind != "audio":
         return spec
     return replace(

@@ -78,14 +78,20 @@ def load_training_inputs(
 ) -> tuple[TrainingInputs, np.ndarray, pd.DataFrame]:
     """``(inputs, y, info)`` of a model: its features as :class:`~ravdess_emotion.batches.TrainingInputs`.
 
-    Audio features are held in memory, with speed-perturbed copies for an audio model
-    with ``spec.speeds``; video and fusion stream from the frame store, so memory does
-    not grow with the number of clips.
+    Audio and action-unit features are held in memory, with speed-perturbed copies for
+    an audio model with ``spec.speeds``; video and fusion stream from the frame store,
+    so memory does not grow with the number of clips.
     """
     if spec.kind == "audio":
         X, y, info = loader.load_audio_dataset(spec.channel, return_info=True)
         if spec.speeds:
             return SpeedCopies(X, loader.load_audio_speed_copies(spec.channel, spec.speeds, info)), y, info
+        return as_training_inputs(X), y, info
+    if spec.kind == "au":
+        X, y, info = loader.load_au_dataset(spec.channel, return_info=True)
+        return as_training_inputs(X), y, info
+    if spec.kind == "fusion_au":
+        X, y, info = loader.load_audio_au_dataset(spec.channel, return_info=True)
         return as_training_inputs(X), y, info
     clips, y, info = loader.video_cache(spec.kind, spec.channel)
     return as_training_inputs(clips), y, info

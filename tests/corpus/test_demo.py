@@ -6,6 +6,7 @@ seconds; the learnability checks are real classifiers that can fail.
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import librosa
 import numpy as np
 import pytest
 import soundfile as sf
+from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import NearestCentroid
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -28,7 +30,15 @@ from ravdess_emotion.core.ravdess import (
     parse_name,
 )
 from ravdess_emotion.corpus import demo as demo_data
-from ravdess_emotion.corpus.demo import render_face, synthesize_voice, write_demo_dataset
+from ravdess_emotion.corpus.demo import render_face, synthesize_tracking, synthesize_voice, write_demo_dataset
+from ravdess_emotion.corpus.tracking import (
+    AU_COLUMNS,
+    AU_INTENSITY_COLUMNS,
+    MIN_CONFIDENCE,
+    Tracking,
+    read_tracking,
+    tracking_text,
+)
 
 SMALL_SIZE = (64, 36)  # width, height: even, 16:9
 SMALL_FPS = 15.0
@@ -84,12 +94,16 @@ def test_names_folders_and_counts(small_dataset: tuple[Path, list[Path]]) -> Non
     names = [parse_name(p) for p in paths]
     for path, name in zip(paths, names, strict=True):
         assert path.parent.name == actor_folder(name.actor)
-        assert path.name == name.filename()
+        assert path.name == name.filename(".csv" if path.suffix == ".csv" else None)
         assert name.intensity == 1 and name.repetition == 1
-    # Per actor: speech 8 emotions x 2 statements + song 6 x 2 = 28 takes, 3 files each.
-    assert Counter(n.actor for n in names) == {1: 84, 2: 84}
+    # Per actor: speech 8 emotions x 2 statements + song 6 x 2 = 28 takes, 4 files each.
+    assert Counter(n.actor for n in names) == {1: 112, 2: 112}
     takes = Counter(n.take for n in names)
-    assert len(takes) == 56 and set(takes.values()) == {3}
+    assert len(takes) == 56 and set(takes.values()) == {4}
+    # The tracking CSV goes with the audio-video take only, as in the RAVDESS release.
+    assert Counter((n.modality, p.suffix) for p, n in zip(paths, names, strict=True)) == {
+        (3, ".wav"): 56, (1, ".mp4"): 56, (2, ".mp4"): 56, (1, ".csv"): 56,
+    }  # fmt: skip
     assert {n.emotion for n in names if n.channel == "song"} == set(range(1, len(SONG_EMOTIONS) + 1))
     assert {n.emotion for n in names if n.channel == "speech"} == set(range(1, 9))
 
@@ -210,7 +224,7 @@ def test_rerun_writes_nothing(tmp_path: Path) -> None:
     kwargs = dict(actors=[3], channels=("song",), statements=(1,), video_size=SMALL_SIZE, fps=SMALL_FPS)
     first = write_demo_dataset(tmp_path, n_jobs=1, progress=False, **kwargs)
     before = _tree(tmp_path)
-    assert len(before) == len(first) == 6 * 3
+    assert len(before) == len(first) == 6 * 4
     second = write_demo_dataset(tmp_path, n_jobs=2, progress=False, **kwargs)
     assert second == first
     assert _tree(tmp_path) == before  # same files, same modification times, no temp files
@@ -220,10 +234,10 @@ def test_rerun_completes_missing_files_identically(tmp_path: Path) -> None:
     kwargs = dict(actors=[4], channels=("speech",), statements=(2,), video_size=SMALL_SIZE, fps=SMALL_FPS)
     paths = write_demo_dataset(tmp_path, n_jobs=1, progress=False, **kwargs)
     originals = {p: p.read_bytes() for p in paths}
-    # One take lost its audio-video MP4, one its video-only MP4, one its WAV.
+    # One take lost its audio-video MP4, one its video-only MP4, one its WAV, two their tracking CSV.
     lost = [
-        next(p for p in paths if (parse_name(p).modality, parse_name(p).emotion) == pair)
-        for pair in [(1, 1), (2, 3), (3, 5)]
+        next(p for p in paths if (parse_name(p).modality, parse_name(p).emotion, p.suffix) == key)
+        for key in [(1, 1, ".mp4"), (2, 3, ".mp4"), (3, 5, ".wav"), (1, 6, ".csv"), (1, 1, ".csv")]
     ]
     for path in lost:
         path.unlink()
@@ -244,24 +258,25 @@ def test_failed_write_leaves_no_partial_files(tmp_path: Path, monkeypatch: pytes
     kwargs = dict(actors=[5], channels=("speech",), statements=(1,), video_size=SMALL_SIZE, fps=SMALL_FPS)
     with pytest.raises(RuntimeError, match="disk full"):
         write_demo_dataset(tmp_path, n_jobs=1, progress=False, **kwargs)
-    # The WAV (written first) is complete; neither MP4 nor any temp file exists.
+    # The WAV (written first) is complete; neither MP4, nor the tracking CSV, nor any temp file exists.
     assert sorted(_tree(tmp_path)) == ["Actor_05/03-01-01-01-01-01-05.wav"]
 
     monkeypatch.undo()
     paths = write_demo_dataset(tmp_path, n_jobs=1, progress=False, **kwargs)
-    assert len(paths) == 8 * 3
+    assert len(paths) == 8 * 4
     assert sorted(_tree(tmp_path)) == sorted(str(p.relative_to(tmp_path)) for p in paths)
 
 
 def test_rerun_removes_temp_files_of_a_killed_run(tmp_path: Path) -> None:
     folder = tmp_path / "Actor_05"
     folder.mkdir()
-    stale = folder / ".01-01-03-01-01-01-05.mp4.4242.part"
-    stale.write_bytes(b"half a file")
+    stale = [folder / f".01-01-03-01-01-01-05.{ext}.4242.part" for ext in ("mp4", "csv")]
+    for path in stale:
+        path.write_bytes(b"half a file")
     unrelated = folder / ".notes.tmp"
     unrelated.write_text("not ours")
     write_demo_dataset(tmp_path, actors=[5], channels=("song",), statements=(1,), video=False, progress=False)
-    assert not stale.exists() and unrelated.exists()
+    assert not any(path.exists() for path in stale) and unrelated.exists()
 
 
 @pytest.mark.parametrize(
@@ -356,6 +371,124 @@ def test_render_face_shape_size_and_lip_sync() -> None:
         for i in range(n_frames)
     ]
     assert np.corrcoef(darkness, loudness)[0, 1] > 0.6
+
+
+# --------------------------------------------------------------------------------------
+# Facial tracking: per-frame action units beside each audio-video take
+# --------------------------------------------------------------------------------------
+
+
+def test_tracking_csv_beside_every_audio_video_take(small_dataset: tuple[Path, list[Path]]) -> None:
+    dest, paths = small_dataset
+    csvs = sorted(dest.rglob("*.csv"))
+    assert csvs == [p for p in paths if p.suffix == ".csv"]
+    assert {parse_name(p).modality for p in csvs} == {1}  # none for video-only or audio-only takes
+    assert [p.with_suffix(".mp4") for p in csvs] == [
+        p for p in paths if p.name.startswith("01-") and p.suffix == ".mp4"
+    ]
+    for csv in csvs:
+        tracking = read_tracking(csv)
+        # One row per frame of the take's video, at its frame rate.
+        with av.open(str(csv.with_suffix(".mp4"))) as container:
+            assert len(tracking.units) == sum(1 for _ in container.decode(video=0)), csv.name
+        assert tracking.fps == pytest.approx(SMALL_FPS, rel=0.01)
+        # A few frames, never all, are below the tracker's confidence threshold.
+        assert 1 <= (~tracking.confident).sum() <= len(tracking.units) // 4, csv.name
+        intensities, presences = np.split(tracking.units, [len(AU_INTENSITY_COLUMNS)], axis=1)
+        assert intensities.min() >= 0 and intensities.max() <= 5
+        assert set(np.unique(presences)) <= {0.0, 1.0}
+
+
+def test_tracking_leaves_audio_and_video_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    kwargs = dict(actors=[3], channels=("speech",), statements=(1,), video_size=SMALL_SIZE, fps=SMALL_FPS)
+    paths = write_demo_dataset(tmp_path / "a", n_jobs=1, progress=False, **kwargs)
+
+    def constant_tracking(name: RavdessName, n_frames: int, rng, noise) -> tuple[np.ndarray, np.ndarray]:
+        return np.zeros((n_frames, len(AU_COLUMNS))), np.ones(n_frames)
+
+    monkeypatch.setattr(demo_data, "synthesize_tracking", constant_tracking)
+    again = write_demo_dataset(tmp_path / "b", n_jobs=1, progress=False, **kwargs)
+    for a, b in zip(paths, again, strict=True):
+        # The tracking noise has streams of its own: the WAV and MP4 bytes do not depend on it.
+        assert (a.read_bytes() == b.read_bytes()) == (a.suffix != ".csv"), a.name
+
+
+def test_tracking_is_deterministic(small_dataset: tuple[Path, list[Path]], tmp_path: Path) -> None:
+    dest, _ = small_dataset
+    kwargs = dict(actors=[1], channels=("song",), statements=(2,), video_size=SMALL_SIZE, fps=SMALL_FPS)
+    csvs = [p for p in write_demo_dataset(tmp_path, n_jobs=2, progress=False, **kwargs) if p.suffix == ".csv"]
+    assert len(csvs) == 6
+    for csv in csvs:
+        assert csv.read_bytes() == (dest / csv.relative_to(tmp_path)).read_bytes(), csv.name
+    name = parse_name(csvs[0])
+    first = synthesize_tracking(name, 40, demo_data._take_rng(name, 0), demo_data._tracking_rng(name, 0))
+    second = synthesize_tracking(name, 40, demo_data._take_rng(name, 0), demo_data._tracking_rng(name, 0))
+    other_seed = synthesize_tracking(name, 40, demo_data._take_rng(name, 1), demo_data._tracking_rng(name, 1))
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+    assert not np.array_equal(first[0], other_seed[0])
+
+
+def _tracked(name: RavdessName, n_frames: int = 60) -> Tracking:
+    """One take's tracking as the demo writes it (seed 0), read back."""
+    units, confidence = synthesize_tracking(
+        name, n_frames, demo_data._take_rng(name, 0), demo_data._tracking_rng(name, 0)
+    )
+    return read_tracking(io.BytesIO(tracking_text(units, confidence, 30.0)), label=name.stem)
+
+
+def _clip_means(name: RavdessName) -> dict[str, float]:
+    """Mean of every AU over the frames tracked with confidence."""
+    tracking = _tracked(name)
+    return dict(zip(AU_COLUMNS, tracking.units[tracking.confident].mean(axis=0), strict=True))
+
+
+def test_tracking_follows_the_face() -> None:
+    def mean_unit(emotion: int, column: str, intensity: int = 1, actor: int = 4) -> float:
+        takes = [RavdessName(1, 1, emotion, intensity, s, r, actor) for s in (1, 2) for r in (1, 2)]
+        return float(np.mean([_clip_means(take)[column] for take in takes]))
+
+    neutral, happy, sad, angry, fearful, disgust, surprised = 1, 3, 4, 5, 6, 7, 8
+    assert mean_unit(happy, "AU12_r") > mean_unit(neutral, "AU12_r") + 1  # smile: lip corner puller
+    assert mean_unit(happy, "AU06_r") > mean_unit(neutral, "AU06_r")  # and cheek raiser
+    assert mean_unit(sad, "AU15_r") > mean_unit(happy, "AU15_r") + 1  # frown: lip corner depressor
+    assert mean_unit(angry, "AU04_r") > mean_unit(neutral, "AU04_r") + 1  # lowered, knit brows
+    assert mean_unit(surprised, "AU02_r") > mean_unit(neutral, "AU02_r") + 1  # raised brows
+    assert mean_unit(surprised, "AU26_r") > mean_unit(neutral, "AU26_r") + 1  # open jaw
+    assert mean_unit(fearful, "AU05_r") > mean_unit(sad, "AU05_r")  # wide eyes
+    assert mean_unit(disgust, "AU10_r") > mean_unit(neutral, "AU10_r") + 1  # sneer: upper lip raiser
+    assert mean_unit(happy, "AU12_r", intensity=2) > mean_unit(happy, "AU12_r")  # strong exaggerates
+
+    # The mouth units follow the talking mouth frame by frame, as the drawn face does.
+    name = RavdessName(1, 1, 1, 1, 1, 1, 6)
+    n_frames = round(len(synthesize_voice(name, _rng())) / 48000 * 30)
+    frames = render_face(name, n_frames, (160, 90), _rng())
+    darkness = (frames[:, 54:77, 56:104].max(axis=3) < 90).sum(axis=(1, 2))
+    units, confidence = synthesize_tracking(name, n_frames, _rng(), demo_data._tracking_rng(name, 0))
+    confident = confidence >= MIN_CONFIDENCE
+    lips_part = units[:, AU_COLUMNS.index("AU25_r")]
+    assert np.corrcoef(darkness[confident], lips_part[confident])[0, 1] > 0.6
+
+
+def test_tracking_emotion_transfers_to_unseen_actors() -> None:
+    """A linear model on per-actor standardised clip means, trained on 12 actors, tested on 4 others."""
+    train_actors, test_actors = range(1, 13), range(13, 17)
+    features, labels, actors = [], [], []
+    for actor in [*train_actors, *test_actors]:
+        takes = [
+            RavdessName(1, channel, emotion, 1, statement, 1, actor)
+            for channel, count in ((1, 8), (2, len(SONG_EMOTIONS)))
+            for emotion in range(1, count + 1)
+            for statement in (1, 2)
+        ]
+        means = np.array([list(_clip_means(take).values()) for take in takes])
+        features.extend((means - means.mean(axis=0)) / (means.std(axis=0) + 1e-6))
+        labels.extend(take.emotion for take in takes)
+        actors.extend([actor] * len(takes))
+    features, labels, actors = np.array(features), np.array(labels), np.array(actors)
+    train = np.isin(actors, train_actors)
+    model = LogisticRegression(max_iter=2000).fit(features[train], labels[train])
+    accuracy = model.score(features[~train], labels[~train])
+    assert 0.6 < accuracy < 1.0, f"8-class accuracy {accuracy:.2f} on unseen actors (chance 0.125)"
 
 
 # --------------------------------------------------------------------------------------

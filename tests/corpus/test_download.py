@@ -24,6 +24,8 @@ from organize_data import main
 from ravdess_emotion.corpus import download
 from ravdess_emotion.corpus.download import (
     RAVDESS_RECORD_ID,
+    TRACKING_RECORD_ID,
+    ArchiveInfo,
     DownloadError,
     download_archives,
     fetch_record,
@@ -31,6 +33,7 @@ from ravdess_emotion.corpus.download import (
     select_archives,
 )
 from ravdess_emotion.corpus.organize import read_manifest
+from ravdess_emotion.corpus.tracking import AU_COLUMNS, tracking_text
 
 RECORD = RAVDESS_RECORD_ID
 TIMEOUT = 5.0  # every socket in these tests, client and server side
@@ -55,24 +58,28 @@ class FakeZenodo:
     statuses: dict[str, list[int]] = field(default_factory=dict)  # key -> error statuses answered first
     ignore_range: bool = False
     link_origin: str | None = None  # put in the record's links instead of the server's own URL
+    record_id: int = RECORD  # the only record it answers; others get 404
     requests: list[Seen] = field(default_factory=list)
     url: str = ""
 
     def record(self) -> dict[str, object]:
         origin = self.link_origin or self.url
         return {
-            "id": RECORD,
+            "id": self.record_id,
             "files": [
                 {
                     "id": f"file-{index}",
                     "key": key,
                     "size": len(data),
                     "checksum": self.checksums.get(key, f"md5:{hashlib.md5(data).hexdigest()}"),
-                    "links": {"self": f"{origin}/api/records/{RECORD}/files/{key}/content"},
+                    "links": {"self": f"{origin}/api/records/{self.record_id}/files/{key}/content"},
                 }
                 for index, (key, data) in enumerate(self.archives.items())
             ],
         }
+
+    def record_requests(self) -> list[str]:
+        return [seen.path for seen in self.requests if not seen.path.endswith("/content")]
 
     def content_requests(self, key: str | None = None) -> list[Seen]:
         suffix = f"/files/{key}/content" if key else "/content"
@@ -88,10 +95,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         fake: FakeZenodo = self.server.fake  # type: ignore[attr-defined]
         fake.requests.append(Seen(self.path, self.headers.get("Range"), time.monotonic()))
-        if self.path == f"/api/records/{RECORD}":
+        if self.path == f"/api/records/{fake.record_id}":
             self._send(200, json.dumps(fake.record()).encode(), {"Content-Type": "application/json"})
             return
-        match = re.fullmatch(rf"/api/records/{RECORD}/files/([^/]+)/content", self.path)
+        match = re.fullmatch(rf"/api/records/{fake.record_id}/files/([^/]+)/content", self.path)
         key = urllib.parse.unquote(match.group(1)) if match else None
         if key not in fake.archives:
             self.send_error(404)
@@ -412,3 +419,92 @@ def test_organize_main_download_failures_exit_nonzero(
     assert "cannot read Zenodo record 5" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main([*argv, "--demo"])
+
+
+TRACKING = "FacialTracking_Actors_01-24.zip"
+TRACKING_CSV = "01-01-01-01-01-01-01.csv"
+
+
+def _tracking_record() -> dict[str, bytes]:
+    """The tracking record's files: the archive (one actor-1 CSV) and the extras a real record has."""
+    rng = np.random.default_rng(20)
+    units = rng.uniform(0, 1, (3, len(AU_COLUMNS)))
+    csv = tracking_text(units, np.array([0.98, 0.95, 0.9]))
+    return {
+        TRACKING: _zip({f"Actor_01/{TRACKING_CSV}": csv}),
+        "README.md": b"RAVDESS Facial Landmark Tracking",
+        "Tracking_Guide.pdf": b"%PDF-1.4 not wanted",
+    }
+
+
+def _argv(fake: FakeZenodo, tmp_path: Path, *more: str) -> list[str]:
+    source, dest = tmp_path / "source", tmp_path / "dest"
+    return ["--download", "--zenodo-url", fake.url, "--source", str(source), "--dest", str(dest), *more]
+
+
+def test_select_tracking_archive() -> None:
+    files = [
+        ArchiveInfo(key, 1, "0" * 32, f"http://127.0.0.1/{key}")
+        for key in (TRACKING, "README.md", SPEECH, "Video_Speech_Actor_03.zip")
+    ]
+
+    assert [info.key for info in select_archives(files, "tracking", [3])] == [TRACKING]
+    assert [info.key for info in select_archives(files, "tracking", [])] == [TRACKING], "not split by actor"
+    assert TRACKING not in [info.key for info in select_archives(files, "all", [3])], "all is audio + video"
+    assert download.record_for("tracking") == TRACKING_RECORD_ID == 3255102
+    assert download.record_for("all") == download.record_for("video") == RAVDESS_RECORD_ID
+
+
+def test_organize_main_downloads_tracking_from_its_record(
+    zenodo: Callable[..., FakeZenodo], tmp_path: Path
+) -> None:
+    archives = _tracking_record()
+    fake = zenodo(archives, record_id=TRACKING_RECORD_ID)
+
+    assert main(_argv(fake, tmp_path, "--what", "tracking", "--actors", "3")) == 0
+
+    assert fake.record_requests() == [f"/api/records/{TRACKING_RECORD_ID}"]
+    assert [seen.path.split("/")[-2] for seen in fake.content_requests()] == [TRACKING], "README, PDF ignored"
+    _assert_valid(tmp_path / "source", TRACKING, archives[TRACKING])
+    cache = json.loads((tmp_path / "source" / ".verified.json").read_text())
+    assert cache[TRACKING]["md5"] == hashlib.md5(archives[TRACKING]).hexdigest()
+    assert list(read_manifest(tmp_path / "dest")["filename"]) == [TRACKING_CSV], "then organized as usual"
+
+    # A rerun verifies from the cache and fetches nothing.
+    fake.requests.clear()
+    assert main(_argv(fake, tmp_path, "--what", "tracking")) == 0
+    assert fake.content_requests() == []
+
+
+def test_organize_main_rejects_tracking_with_wrong_md5(
+    zenodo: Callable[..., FakeZenodo], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archives = _tracking_record()
+    fake = zenodo(archives, record_id=TRACKING_RECORD_ID, checksums={TRACKING: "md5:" + "0" * 32})
+
+    assert main(_argv(fake, tmp_path, "--what", "tracking")) == 2
+
+    assert not (tmp_path / "source" / TRACKING).exists()
+    assert (tmp_path / "source" / "rejected" / f"{TRACKING}.bad").read_bytes() == archives[TRACKING]
+    err = capsys.readouterr().err
+    assert f"REJECTED {TRACKING}" in err and "0" * 32 in err
+
+
+def test_organize_main_record_overrides_the_tracking_record(
+    zenodo: Callable[..., FakeZenodo], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archives = _tracking_record()
+    mirror = zenodo(archives, record_id=4242)
+
+    assert main(_argv(mirror, tmp_path, "--what", "tracking", "--record", "4242")) == 0
+    assert mirror.record_requests() == ["/api/records/4242"]
+    _assert_valid(tmp_path / "source", TRACKING, archives[TRACKING])
+
+    # Tracking asked of the audio-video record: the error names the record that has it.
+    main_record = zenodo(_ravdess_audio())
+    argv = _argv(main_record, tmp_path / "again", "--what", "tracking", "--record", str(RECORD))
+    assert main(argv) == 2
+    assert main_record.content_requests() == []
+    err = capsys.readouterr().err
+    assert f"record {RECORD}" in err and f"lists no {TRACKING}" in err
+    assert f"in Zenodo record {TRACKING_RECORD_ID}" in err

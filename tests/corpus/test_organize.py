@@ -113,7 +113,8 @@ def test_real_official_audio_archives(ravdess_audio: Path, tmp_path: Path) -> No
 
     assert (report.written, report.unchanged, report.duplicates, report.skipped) == (208, 0, 0, [])
     manifest = read_manifest(dest)
-    assert list(manifest.columns) == [*MANIFEST_COLUMNS, *PROBE_COLUMNS]
+    assert list(manifest.columns) == [*MANIFEST_COLUMNS, "content", *PROBE_COLUMNS]
+    assert set(manifest["content"]) == {"audio"}
     # What the probe found is what the release holds (shared/ravdess/MANIFEST.tsv lists it).
     release = pd.read_csv(ravdess_audio / "MANIFEST.tsv", sep="\t", dtype=str).set_index("original")
     expected = release.loc[manifest["filename"]]

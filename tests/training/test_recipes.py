@@ -31,8 +31,34 @@ def test_preset_sets_audio_defaults_and_explicit_options_win() -> None:
     assert not args.audio_settings.speaker_norm and args.audio_settings.sample_rate == 22050
     assert (args.patience, args.refit) == (5, False)
     seed = train_models.parse_args([])
-    assert seed.specs()[0].model_class is AudioEmotionCNNLSTM and seed.audio_settings == FeatureSettings()
+    # The seed's audio settings; the action-unit models of the seed preset read AU sequences.
+    assert seed.specs()[0].model_class is AudioEmotionCNNLSTM
+    assert seed.audio_settings == FeatureSettings(au_features="sequence")
     assert (seed.refit, seed.patience) == (False, 10)
+    assert [spec.name for spec in seed.specs()] == list(train_models.DESIGN_MODELS)
+
+
+def test_presets_choose_the_action_unit_models_and_their_files() -> None:
+    faces = "au-speech,au-song,fusion-au-speech,fusion-au-song"
+    seed = train_models.parse_args(["--models", faces])
+    assert [s.model_class.__name__ for s in seed.specs()] == ["AUEmotionLSTM"] * 2 + [
+        "AudioAUEmotionFusion"
+    ] * 2
+    assert [s.file_stem for s in seed.specs()] == [
+        "au_emotion_speech",
+        "au_emotion_song",
+        "fusion_au_emotion_speech",
+        "fusion_au_emotion_song",
+    ]
+    best = train_models.parse_args(["--models", faces, "--preset", "best"])
+    assert [s.model_class.__name__ for s in best.specs()][:2] == ["AUEmotionLogistic"] * 2
+    assert best.specs()[2].file_stem == "fusion_au_emotion_speech_best"
+    assert best.settings_for(best.specs()[0]) == best.audio_settings
+    assert (best.audio_settings.au_features, best.audio_settings.au_speaker_norm) == ("means", True)
+    assert all(s.speeds == () for s in best.specs())  # speed copies have no faces to pair with
+    options = ["--models", "au-speech", "--au-features", "statistics", "--no-au-speaker-norm"]
+    settings = train_models.parse_args(options).audio_settings
+    assert (settings.au_features, settings.au_speaker_norm) == ("statistics", False)
 
 
 def test_speaker_norm_without_functionals_is_a_usage_error(capsys) -> None:
