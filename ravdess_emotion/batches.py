@@ -278,29 +278,45 @@ class SpeedCopies:
     """Audio features with speed-perturbed copies of the same files, for training.
 
     Training rows come with their copies (:meth:`training_rows`); every other use
-    (validation, test, shapes) sees only ``original``.
+    (validation, test, shapes) sees only ``original``. ``companions`` are further inputs
+    of the same takes that speed does not change (the faces of an audio+AU model): each
+    copy of a row is paired with the row's companions.
     """
 
     original: np.ndarray
     copies: list[np.ndarray]
+    companions: tuple[np.ndarray, ...] = ()
     streams: bool = field(default=False, init=False)
 
     def __len__(self) -> int:
         return len(self.original)
 
     @property
-    def input_shape(self) -> tuple[int, ...]:
+    def input_shape(self) -> Any:
+        if self.companions:
+            return (self.original.shape[1:], *(c.shape[1:] for c in self.companions))
         return self.original.shape[1:]
 
-    def training_rows(self, rows: np.ndarray) -> np.ndarray:
-        """The original ``rows``, then the same rows of each copy, stacked: (len(rows) * (1 + copies), ...)."""
-        return np.concatenate([self.original[rows], *(copy[rows] for copy in self.copies)])
+    def training_rows(self, rows: np.ndarray) -> np.ndarray | list[np.ndarray]:
+        """The original ``rows``, then the same rows of each copy, stacked: (len(rows) * (1 + copies), ...).
+
+        With companions, a list: the stacked audio, then each companion repeated as often.
+        """
+        audio = np.concatenate([self.original[rows], *(copy[rows] for copy in self.copies)])
+        if not self.companions:
+            return audio
+        return [audio, *(np.concatenate([c[rows]] * (1 + len(self.copies))) for c in self.companions)]
 
     def fit_data(self, rows, y, batch_size, shuffle, augment, seed):
         return self.training_rows(rows), np.tile(y[rows], 1 + len(self.copies))
 
     def eval_data(self, rows, y=None, batch_size=8):
-        return self.original[rows], None if y is None else y[rows]
+        inputs = (
+            [self.original[rows], *(c[rows] for c in self.companions)]
+            if self.companions
+            else self.original[rows]
+        )
+        return inputs, None if y is None else y[rows]
 
 
 @dataclass(frozen=True)

@@ -165,7 +165,7 @@ def normalize_by_speaker(
     features: list[np.ndarray] | list[list[np.ndarray]],
     paths: list[Path],
     grouping: str = "auto",
-    components: tuple[bool, ...] = (True,),
+    components: tuple[str, ...] = ("zscore",),
     labels: list[str] | None = None,
 ) -> tuple[np.ndarray | list[np.ndarray], list[Path], list[str]]:
     """Standardise each file's features by its speaker's files (``ravdess_emotion.features.action_units.speaker_normalize_units``).
@@ -177,8 +177,9 @@ def normalize_by_speaker(
     paths : list of Path
         Whose speaker each file is (:func:`speaker_of`).
     grouping : {"auto", "folder"}
-    components : tuple of bool
-        Which inputs to normalize (``(True,)`` for one input; ``(True, False)`` the first of two).
+    components : tuple of str
+        How to normalize each input: ``"zscore"``, ``"zscore+rank"`` (action units) or
+        ``"none"``; ``("zscore",)`` for one input, ``("zscore", "none")`` the first of two.
     labels : list of str, optional
         How messages name each file (default: its path).
 
@@ -208,13 +209,12 @@ def normalize_by_speaker(
     keep = np.array([s not in alone for s in speakers], dtype=bool)
     parts = [[f] if isinstance(f, np.ndarray) else list(f) for f in features]
     stacked = []
-    for index, normalize in enumerate(components):
+    for index, how in enumerate(components):
         rows = [p[index] for p, k in zip(parts, keep, strict=True) if k]
         if not rows:
             stacked.append(np.zeros((0, *np.shape(parts[0][index])[1:]), np.float32))
             continue
-        block = np.concatenate(rows)
-        stacked.append(speaker_normalize_units(block, speakers[keep]) if normalize else block)
+        stacked.append(speaker_normalize_units(np.concatenate(rows), speakers[keep], how))
     kept_paths = [p for p, k in zip(paths, keep, strict=True) if k]
     return (stacked[0] if len(components) == 1 else stacked), kept_paths, problems
 
@@ -229,7 +229,9 @@ def face_inputs(
     clips : list of (label, name, features)
         ``label`` names the clip in the output: the CSV's path, or ``TABLE.csv:NAME`` for
         a table row; ``name`` is a path whose file name is the clip's (its folder the
-        file's), for speakers and takes; ``features`` a batch of one, (1, *settings.au_shape).
+        file's), for speakers and takes; ``features`` a batch of one of the raw features,
+        before any per-speaker standardisation: (1, 35) means, (1, 175) statistics or
+        (1, au_frames, 35).
     problems : list of str
         Every file or row that could not be read, with the reason.
     """
@@ -345,11 +347,12 @@ def predict_files(
             except MediaError as error:
                 problems.append(str(error))
 
+    audio_norm = "zscore" if settings.speaker_norm else "none"
     components = {
-        "audio": (settings.speaker_norm,),
-        "au": (settings.au_speaker_norm,),
-        "fusion_au": (settings.speaker_norm, settings.au_speaker_norm),
-    }.get(kind, (False,) * (2 if kind == "fusion" else 1))
+        "audio": (audio_norm,),
+        "au": (settings.au_normalization,),
+        "fusion_au": (audio_norm, settings.au_normalization),
+    }.get(kind, ("none",) * (2 if kind == "fusion" else 1))
     labels: list[str] | None = None
     if kind == "au":
         clips, face_problems = face_inputs(paths, settings)
@@ -366,7 +369,7 @@ def predict_files(
         # One file at a time (a full-size video clip is 18 MB of floats), except when every
         # file of a speaker must be seen before any of them can be normalized.
         inputs = decoded(kind, paths)
-    if any(components):
+    if any(how != "none" for how in components):
         pairs = list(inputs)
         pair_labels = labels or [str(p) for p, _ in pairs]
         inputs = []

@@ -533,6 +533,7 @@ def test_project_models_have_no_lambda_layers() -> None:
         "AUEmotionLogistic": (35,),
         "AUEmotionLSTM": (8, 35),
         "AudioAUEmotionFusion": ((13, 40), (8, 35)),
+        "AudioAULateFusion": ((40,), (35,)),
     }
     assert set(shapes) == set(MODEL_CLASSES)
     for name, model_class in MODEL_CLASSES.items():

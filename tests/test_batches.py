@@ -223,6 +223,20 @@ def test_speed_copies_come_only_with_the_training_rows() -> None:
     assert (eval_x == 0).all() and eval_y.tolist() == [1, 4]
 
 
+def test_each_speed_copy_keeps_the_faces_of_its_take() -> None:
+    original = np.zeros((6, 2), np.float32)
+    copies = [np.ones((6, 2), np.float32), np.full((6, 2), 2.0, np.float32)]
+    faces = np.arange(6, dtype=np.float32)[:, None] * np.ones((1, 3), np.float32)
+    inputs = SpeedCopies(original, copies, companions=(faces,))
+    assert inputs.input_shape == ((2,), (3,)) and len(inputs) == 6
+    (audio, au), fit_y = inputs.fit_data(np.array([1, 4]), np.arange(6), 2, True, False, 0)
+    np.testing.assert_array_equal(audio[:, 0], [0, 0, 1, 1, 2, 2])
+    np.testing.assert_array_equal(au[:, 0], [1, 4, 1, 4, 1, 4])  # row for row with its labels
+    np.testing.assert_array_equal(fit_y, [1, 4, 1, 4, 1, 4])
+    (eval_audio, eval_au), _ = inputs.eval_data(np.array([1, 4]))
+    assert (eval_audio == 0).all() and eval_au[:, 0].tolist() == [1, 4]
+
+
 def test_clips_stream_shuffled_and_augmented_for_fitting_only(tmp_path: Path) -> None:
     files = write_cache_files(tmp_path, 6)
     y = np.arange(6) % 8

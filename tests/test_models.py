@@ -1,5 +1,6 @@
 """Each model builds, trains a few steps on small inputs, saves to .h5 and .keras, and reloads unchanged."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 
 from ravdess_emotion.models import (
     AudioAUEmotionFusion,
+    AudioAULateFusion,
     AudioEmotionCNNLSTM,
     AudioEmotionLogistic,
     AudioEmotionMLP,
@@ -35,6 +37,7 @@ CASES = [
     (AUEmotionLSTM, UNIT_FRAMES, (8, 35)),
     (AudioAUEmotionFusion, [FUNCTIONALS, UNITS], ((40,), (35,))),
     (AudioAUEmotionFusion, [AUDIO, UNIT_FRAMES], ((13, 216), (8, 35))),
+    (AudioAULateFusion, [FUNCTIONALS, UNITS], ((40,), (35,))),
 ]
 
 
@@ -104,6 +107,43 @@ def test_every_input_is_standardised_by_its_own_training_statistics() -> None:
     mean = np.ravel(lstm.model.get_layer("au_normalization").mean)
     np.testing.assert_allclose(mean, (UNIT_FRAMES * 3).reshape(-1, 35).mean(axis=0), rtol=1e-4)
     assert not AudioAUEmotionFusion().cosine_decay  # before it is built, and for the networks
+
+
+def test_late_fusion_weighs_its_branches_on_validation_data_and_keeps_the_weight(tmp_path: Path) -> None:
+    # The audio tells the classes apart, the faces are noise: the weight must go to the audio.
+    y = np.arange(96) % 4
+    audio = RNG.normal(size=(96, 6)).astype(np.float32)
+    audio[np.arange(96), y] += 4.0
+    faces = RNG.normal(size=(96, 5)).astype(np.float32)
+    model = AudioAULateFusion(num_emotions=4, learning_rate=0.05)
+    history = model.train(
+        [audio, faces], y, [audio, faces], y, epochs=15, batch_size=16, patience=None, verbose=0
+    )
+    assert {"loss", "accuracy", "val_accuracy", "audio_emotion_loss", "au_emotion_loss"} <= set(
+        history.history
+    )
+    assert model.audio_weight >= 0.8
+    assert model.evaluate([audio, faces], y)["accuracy"] > 0.9
+    fused = model.predict([audio, faces])
+    path = model.save(tmp_path / "late.h5")
+    assert json.loads(path.with_suffix(".json").read_text())["audio_weight"] == model.audio_weight
+    loaded = EmotionModel.load(path)
+    np.testing.assert_allclose(loaded.predict([audio, faces]), fused, atol=1e-5)
+    # A refit has no validation data: it keeps the weight it is given.
+    refit = AudioAULateFusion(num_emotions=4, **model.refit_settings())
+    refit.train([audio, faces], y, epochs=1, batch_size=16, verbose=0)
+    assert refit.audio_weight == model.audio_weight
+    assert float(refit.model.get_layer("audio_weight").scale) == model.audio_weight
+
+
+def test_the_au_logistic_model_trains_at_ten_times_the_rate_given() -> None:
+    model = AUEmotionLogistic(learning_rate=0.002)
+    model.build_model((35,))
+    assert float(model.model.optimizer.learning_rate) == pytest.approx(0.02)
+    model.train(UNITS, LABELS, epochs=2, batch_size=8, verbose=0)
+    schedule = model.model.optimizer._learning_rate
+    assert float(schedule.initial_learning_rate) == pytest.approx(0.02)  # cosine-decayed from there
+    assert AudioEmotionLogistic(learning_rate=0.002).learning_rate_scale == 1.0
 
 
 def test_wrong_shapes_are_refused() -> None:

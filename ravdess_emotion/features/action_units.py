@@ -23,6 +23,8 @@ from collections.abc import Hashable, Sequence
 from pathlib import Path
 
 import numpy as np
+from scipy.special import ndtri
+from scipy.stats import rankdata
 
 from ravdess_emotion.core.errors import MediaError
 from ravdess_emotion.corpus.tracking import (
@@ -100,21 +102,52 @@ def au_features_job(path: Path, settings: FeatureSettings) -> np.ndarray:
     return clip_statistics(tracking, statistics=settings.au_features == "statistics")
 
 
-def speaker_normalize_units(features: np.ndarray, speakers: Sequence[Hashable]) -> np.ndarray:
-    """Standardise AU features within each speaker's own clips.
+def speaker_ranks(features: np.ndarray, speakers: Sequence[Hashable]) -> np.ndarray:
+    """Each clip's rank among its speaker's clips, per feature, as a normal score ``Φ⁻¹((rank - ½) / n)``.
 
-    Vectors (n, n_features) are standardised per column; sequences (n, frames, 35) per
-    AU over every frame of the speaker's clips, so that the shape of each clip's
-    sequence over time is kept.
+    Robust to how a speaker's values are spread (an actor whose AU12 is 0 in most clips
+    and 4 in a few): only their order counts. Ties share their mean rank.
+
+    Returns
+    -------
+    np.ndarray, shape (n, n_features), float32
+    """
+    features = np.asarray(features, dtype=np.float64)
+    speakers = np.asarray(list(speakers))
+    scores = np.empty_like(features)
+    for speaker in np.unique(speakers):
+        rows = speakers == speaker
+        ranks = rankdata(features[rows], axis=0)
+        scores[rows] = ndtri((ranks - 0.5) / rows.sum())
+    return scores.astype(np.float32)
+
+
+def speaker_normalize_units(
+    features: np.ndarray, speakers: Sequence[Hashable], how: str = "zscore"
+) -> np.ndarray:
+    """Standardise AU features within each speaker's own clips, as ``FeatureSettings.au_normalization`` says.
+
+    Vectors (n, n_features) are standardised per column (``zscore``), followed with
+    ``zscore+rank`` by :func:`speaker_ranks` (n, 2 * n_features); sequences
+    (n, frames, 35) per AU over every frame of the speaker's clips, so that the shape of
+    each clip's sequence over time is kept. ``none`` returns the features unchanged.
 
     Raises
     ------
     ValueError
-        When a speaker has a single clip (see ``ravdess_emotion.features.functionals.speaker_normalize``).
+        When a speaker has a single clip (see ``ravdess_emotion.features.functionals.speaker_normalize``),
+        or ``zscore+rank`` is asked of sequences.
     """
     features = np.asarray(features)
+    if how == "none":
+        return features
     if features.ndim == 2:
-        return speaker_normalize(features, speakers)
+        normalized = speaker_normalize(features, speakers)
+        if how == "zscore+rank":
+            return np.concatenate([normalized, speaker_ranks(features, speakers)], axis=1)
+        return normalized
+    if how != "zscore":
+        raise ValueError(f"AU sequences are standardised with 'zscore' or 'none', not {how!r}")
     if features.ndim != 3:
         raise ValueError(f"AU features must be (n, n_features) or (n, frames, units), got {features.shape}")
     n, frames, units = features.shape

@@ -255,8 +255,9 @@ class RAVDESSDataLoader:
     def load_au_dataset(self, channel: str = "speech", return_info: bool = False):
         """Facial action-unit features of one face file per take of a channel (``select("au", ...)``).
 
-        With ``settings.au_speaker_norm`` the features are standardised within each actor's
-        own clips (``ravdess_emotion.features.action_units.speaker_normalize_units``); the cache keeps them raw.
+        The features are standardised within each actor's own clips as
+        ``settings.au_normalization`` says (``ravdess_emotion.features.action_units.speaker_normalize_units``);
+        the cache keeps them raw.
 
         Returns
         -------
@@ -265,8 +266,7 @@ class RAVDESSDataLoader:
         y, info : as for :meth:`load_audio_dataset`
         """
         X, y, info = self._cached_au(channel)
-        if self.settings.au_speaker_norm:
-            X = speaker_normalize_units(X, info["actor"].to_numpy())
+        X = speaker_normalize_units(X, info["actor"].to_numpy(), self.settings.au_normalization)
         return (X, y, info) if return_info else (X, y)
 
     def load_audio_au_dataset(self, channel: str = "speech", return_info: bool = False):

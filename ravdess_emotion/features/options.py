@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ravdess_emotion.features.settings import AU_FEATURES, AUDIO_FEATURES, FeatureSettings
+from ravdess_emotion.features.settings import AU_FEATURES, AU_NORMALIZATIONS, AUDIO_FEATURES, FeatureSettings
 
 
 def add_data_dir_argument(parser: argparse.ArgumentParser) -> None:
@@ -68,9 +68,11 @@ def add_feature_arguments(parser: argparse.ArgumentParser) -> None:
         "--au-frames", type=int, help=f"frames of an AU sequence (default {defaults.au_frames})"
     )
     group.add_argument(
-        "--au-speaker-norm",
-        action=argparse.BooleanOptionalAction,
-        help="standardise action units within each actor's own clips (no labels used) (default: on)",
+        "--au-normalization",
+        choices=AU_NORMALIZATIONS,
+        help="standardise action units within each actor's own clips (no labels used): zscore per feature, "
+        "zscore+rank also each clip's rank among the actor's clips as a normal score (clip vectors only) "
+        "(default: the preset's: zscore for seed, zscore+rank for best)",
     )
     group.add_argument(
         "--cache-dir", type=Path, default=None, help="feature cache folder (default: DATA_DIR/../features)"
@@ -99,7 +101,7 @@ def settings_from_args(args: argparse.Namespace, defaults: FeatureSettings | Non
         "face_crop": args.face_crop,
         "au_features": getattr(args, "au_features", None),
         "au_frames": getattr(args, "au_frames", None),
-        "au_speaker_norm": getattr(args, "au_speaker_norm", None),
+        "au_normalization": getattr(args, "au_normalization", None),
     }
     base = (defaults or FeatureSettings()).to_dict()
     return FeatureSettings.from_dict({**base, **{k: v for k, v in given.items() if v is not None}})

@@ -18,6 +18,7 @@ KINDS = ("audio", "video", "fusion", "au", "fusion_au")
 """What a model reads: audio, video frames, both, facial action units, or audio and action units."""
 AUDIO_FEATURES = ("mfcc", "functionals")
 AU_FEATURES = ("means", "statistics", "sequence")
+AU_NORMALIZATIONS = ("none", "zscore", "zscore+rank")
 AU_UNITS = 35  # OpenFace's AU outputs: ravdess_emotion.corpus.tracking.AU_COLUMNS
 
 BLACK_LEVEL = 8
@@ -69,9 +70,11 @@ class FeatureSettings:
         AU means, five statistics of each (175), or ``au_frames`` frames of the 35.
     au_frames : int
         Frames of an AU sequence, resampled evenly over the confident frames.
-    au_speaker_norm : bool
-        Standardise AU features within each speaker's own clips (like ``speaker_norm``
-        for audio; on by default: across actors it is worth 0.2 accuracy, see the README).
+    au_normalization : {"none", "zscore", "zscore+rank"}
+        How AU features are standardised within each speaker's own clips (like
+        ``speaker_norm`` for audio; across actors it is worth 0.2 accuracy, see the
+        README): ``zscore`` per feature, ``zscore+rank`` also the normal scores of each
+        clip's rank among the speaker's clips (twice the features; clip vectors only).
     """
 
     sample_rate: int = 22050
@@ -87,11 +90,16 @@ class FeatureSettings:
     playback_speed: float = 1.0
     au_features: str = "means"
     au_frames: int = 32
-    au_speaker_norm: bool = True
+    au_normalization: str = "zscore"
 
     def __post_init__(self) -> None:
         check_choice("audio_features", self.audio_features, AUDIO_FEATURES)
         check_choice("au_features", self.au_features, AU_FEATURES)
+        check_choice("au_normalization", self.au_normalization, AU_NORMALIZATIONS)
+        if self.au_normalization == "zscore+rank" and self.au_features == "sequence":
+            raise ValueError(
+                "au_normalization='zscore+rank' ranks clip vectors; AU sequences take 'zscore' or 'none'"
+            )
         if self.speaker_norm and self.audio_features != "functionals":
             raise ValueError("speaker_norm needs audio_features='functionals'")
         for name in (
@@ -126,10 +134,19 @@ class FeatureSettings:
 
     @property
     def au_shape(self) -> tuple[int, ...]:
-        """One clip's AU features: (35,) means, (175,) statistics, or (au_frames, 35)."""
+        """One clip's AU features as a model reads them: (35,) means, (175,) statistics, or (au_frames, 35).
+
+        ``au_normalization="zscore+rank"`` doubles a clip vector (the ranks follow the z-scores).
+        """
         if self.au_features == "sequence":
             return (self.au_frames, AU_UNITS)
-        return (AU_UNITS * (5 if self.au_features == "statistics" else 1),)
+        width = AU_UNITS * (5 if self.au_features == "statistics" else 1)
+        return (width * (2 if self.au_normalization == "zscore+rank" else 1),)
+
+    @property
+    def speaker_normalized(self) -> bool:
+        """Whether any input of a model with these settings is standardised per speaker (audio or AUs)."""
+        return self.speaker_norm or self.au_normalization != "none"
 
     def to_dict(self) -> dict[str, object]:
         settings = asdict(self)

@@ -155,7 +155,12 @@ class RunConfig:
         if self.speed_perturbation is not None:
             overrides["speeds"] = self.speed_perturbation
         specs = [apply_preset(MODEL_SPECS[name], PRESETS[self.preset]) for name in self.models]
-        return [replace(s, **overrides) if s.kind == "audio" else s for s in specs]
+        specs = [replace(s, **overrides) if s.kind == "audio" else s for s in specs]
+        if self.speed_perturbation is not None:  # the audio of an audio+AU model is perturbed too
+            specs = [
+                replace(s, speeds=self.speed_perturbation) if s.kind == "fusion_au" else s for s in specs
+            ]
+        return specs
 
     def settings_for(self, spec: ModelSpec) -> FeatureSettings:
         """The feature settings of a model: the audio settings (also of the action-unit models), or the video ones."""

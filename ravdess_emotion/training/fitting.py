@@ -143,7 +143,7 @@ def fit_and_evaluate(
     refit_history = None
     if refit:
         model, refit_history = refit_on_train_and_val(
-            spec, X, y, split, history_dict, batch_size, augment, config, tag
+            spec, X, y, split, history_dict, batch_size, augment, config, tag, model.refit_settings()
         )
     if not measured_before_refit:
         y_pred = model.predict_classes(X.eval_data(rows, batch_size=batch_size)[0])
@@ -170,8 +170,12 @@ def refit_on_train_and_val(
     augment: bool,
     config: RunConfig,
     tag: str,
+    settings: dict[str, object] | None = None,
 ) -> tuple[EmotionModel, dict[str, list[float]]]:
     """A fresh model trained on the training and validation actors together, for the best epoch count.
+
+    ``settings`` are what the first model chose on the validation actors and the refit
+    keeps (``EmotionModel.refit_settings``: a late fusion's audio weight).
 
     Returns the model and its training history (no validation: those actors are trained on).
 
@@ -187,7 +191,7 @@ def refit_on_train_and_val(
         else "as many as the first model, without early stopping"
     )
     print(f"refit {tag}: {best_epochs} epochs ({why}) on {len(rows)} train+val samples")
-    model = new_model(spec, X, config)
+    model = new_model(spec, X, config, **(settings or {}))
     history = model.train(
         *X.fit_data(rows, y, batch_size, shuffle=True, augment=augment, seed=config.seed),
         epochs=best_epochs,
@@ -199,11 +203,11 @@ def refit_on_train_and_val(
     return model, history.history
 
 
-def new_model(spec: ModelSpec, X: TrainingInputs, config: RunConfig) -> EmotionModel:
-    """A freshly seeded, built and compiled model of ``spec`` for inputs like ``X``."""
+def new_model(spec: ModelSpec, X: TrainingInputs, config: RunConfig, **settings: object) -> EmotionModel:
+    """A freshly seeded, built and compiled model of ``spec`` for inputs like ``X`` (``settings``: see the refit)."""
     keras.utils.set_random_seed(config.seed)
     model = spec.model_class(
-        num_emotions=len(EMOTIONS), learning_rate=config.learning_rate, dropout=config.dropout
+        num_emotions=len(EMOTIONS), learning_rate=config.learning_rate, dropout=config.dropout, **settings
     )
     model.build_model(X.input_shape)
     return model

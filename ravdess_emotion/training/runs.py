@@ -79,8 +79,9 @@ def load_training_inputs(
     """``(inputs, y, info)`` of a model: its features as :class:`~ravdess_emotion.batches.TrainingInputs`.
 
     Audio and action-unit features are held in memory, with speed-perturbed copies for
-    an audio model with ``spec.speeds``; video and fusion stream from the frame store,
-    so memory does not grow with the number of clips.
+    an audio or audio+AU model with ``spec.speeds`` (each copy paired with the take's
+    faces); video and fusion stream from the frame store, so memory does not grow with
+    the number of clips.
     """
     if spec.kind == "audio":
         X, y, info = loader.load_audio_dataset(spec.channel, return_info=True)
@@ -91,8 +92,12 @@ def load_training_inputs(
         X, y, info = loader.load_au_dataset(spec.channel, return_info=True)
         return as_training_inputs(X), y, info
     if spec.kind == "fusion_au":
-        X, y, info = loader.load_audio_au_dataset(spec.channel, return_info=True)
-        return as_training_inputs(X), y, info
+        (X_audio, X_au), y, info = loader.load_audio_au_dataset(spec.channel, return_info=True)
+        if spec.speeds:
+            twins = info.assign(path=info["audio_path"])  # the speed copies are of each take's audio file
+            copies = loader.load_audio_speed_copies(spec.channel, spec.speeds, twins)
+            return SpeedCopies(X_audio, copies, companions=(X_au,)), y, info
+        return as_training_inputs([X_audio, X_au]), y, info
     clips, y, info = loader.video_cache(spec.kind, spec.channel)
     return as_training_inputs(clips), y, info
 

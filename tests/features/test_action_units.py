@@ -78,6 +78,24 @@ def test_speaker_normalization_of_sequences_keeps_each_clip_s_shape_over_time() 
         speaker_normalize_units(sequences[:4], [1, 1, 1, 2])
 
 
+def test_rank_scores_follow_each_speaker_s_order_only() -> None:
+    rng = np.random.default_rng(2)
+    means = rng.uniform(0, 1, (8, 35))
+    means[4:] = means[:4] ** 3 * 50  # speaker 2: the same order through another spread
+    speakers = [1] * 4 + [2] * 4
+    both = speaker_normalize_units(means, speakers, "zscore+rank")
+    assert both.shape == (8, 70)
+    np.testing.assert_allclose(both[:, :35], speaker_normalize_units(means, speakers))
+    ranks = both[:, 35:]
+    np.testing.assert_allclose(ranks[:4], ranks[4:], atol=1e-6)  # same order, same scores
+    np.testing.assert_allclose(
+        np.sort(ranks[:4, 0]), [-1.1503, -0.3186, 0.3186, 1.1503], atol=1e-4
+    )  # Φ⁻¹((r-½)/4)
+    np.testing.assert_array_equal(speaker_normalize_units(means, speakers, "none"), means)
+    with pytest.raises(ValueError, match="zscore"):
+        speaker_normalize_units(np.zeros((4, 3, 35)), speakers[:4], "zscore+rank")
+
+
 def test_real_tracking_statistics_are_finite() -> None:
     csv = (
         Path(__file__).resolve().parents[2].parent
@@ -116,7 +134,7 @@ def test_the_loader_reads_one_face_file_per_take_and_prefers_tracking(
     faces_and_voices: Path, tmp_path
 ) -> None:
     loader = RAVDESSDataLoader(
-        faces_and_voices, FeatureSettings(au_speaker_norm=False), cache_dir=tmp_path / "c"
+        faces_and_voices, FeatureSettings(au_normalization="none"), cache_dir=tmp_path / "c"
     )
     X, y, info = loader.load_au_dataset("speech", return_info=True)
     assert X.shape == (6, 35)
@@ -125,7 +143,7 @@ def test_the_loader_reads_one_face_file_per_take_and_prefers_tracking(
     assert sorted(y.tolist()) == [0, 0, 2, 2, 4, 4]
     np.testing.assert_allclose(X.mean(axis=1), y + 1.5, atol=0.2)  # uniform(0, 1) + emotion code
     again = RAVDESSDataLoader(
-        faces_and_voices, FeatureSettings(au_speaker_norm=False), cache_dir=tmp_path / "c"
+        faces_and_voices, FeatureSettings(au_normalization="none"), cache_dir=tmp_path / "c"
     )
     np.testing.assert_array_equal(again.load_au_dataset("speech")[0], X)  # from the cache
     assert len(list((tmp_path / "c").glob("au_speech_*.npz"))) == 1

@@ -19,7 +19,7 @@ import predict
 import train_models
 from ravdess_emotion.core.ravdess import EMOTIONS, RavdessName
 from ravdess_emotion.corpus.tracking import AU_COLUMNS
-from ravdess_emotion.models import AudioAUEmotionFusion, AUEmotionLogistic, EmotionModel
+from ravdess_emotion.models import AudioAULateFusion, AUEmotionLogistic, EmotionModel
 
 ACTORS = range(1, 7)
 
@@ -97,7 +97,10 @@ def test_au_model_trains_saves_and_predicts_a_clip_table(organized: Path, tmp_pa
     model_path = tmp_path / "models" / "au_emotion_speech_best.h5"
     metadata = json.loads(model_path.with_suffix(".json").read_text())
     assert metadata["model_class"] == "AUEmotionLogistic" and metadata["kind"] == "au"
-    assert metadata["features"]["au_features"] == "means" and metadata["features"]["au_speaker_norm"]
+    assert (metadata["features"]["au_features"], metadata["features"]["au_normalization"]) == (
+        "means",
+        "zscore+rank",
+    )
     assert metadata["metrics"]["accuracy"] > 0.6  # chance is 0.125
     assert isinstance(EmotionModel.load(model_path), AUEmotionLogistic)
     capsys.readouterr()
@@ -132,8 +135,9 @@ def test_fusion_au_model_pairs_audio_and_faces_by_take(organized: Path, tmp_path
     assert _train(organized, tmp_path, "fusion-au-speech", "--test-actors", "5", "--epochs", "30") == 0
     model_path = tmp_path / "models" / "fusion_au_emotion_speech_best.h5"
     model = EmotionModel.load(model_path)
-    assert isinstance(model, AudioAUEmotionFusion)
-    assert [tuple(t.shape[1:]) for t in model.model.inputs] == [(1456,), (35,)]
+    assert isinstance(model, AudioAULateFusion)
+    assert 0 <= model.metadata["audio_weight"] <= 1
+    assert [tuple(t.shape[1:]) for t in model.model.inputs] == [(1456,), (70,)]  # AU z-scores and ranks
     run = json.loads((tmp_path / "reports" / "fusion_au_emotion_speech_best_run.json").read_text())
     assert run["test_actors"] == [5] and 6 not in run["train_actors"] + run["val_actors"]  # no audio
     capsys.readouterr()

@@ -51,14 +51,23 @@ def test_presets_choose_the_action_unit_models_and_their_files() -> None:
         "fusion_au_emotion_song",
     ]
     best = train_models.parse_args(["--models", faces, "--preset", "best"])
-    assert [s.model_class.__name__ for s in best.specs()][:2] == ["AUEmotionLogistic"] * 2
+    assert [s.model_class.__name__ for s in best.specs()] == ["AUEmotionLogistic"] * 2 + [
+        "AudioAULateFusion"
+    ] * 2
     assert best.specs()[2].file_stem == "fusion_au_emotion_speech_best"
     assert best.settings_for(best.specs()[0]) == best.audio_settings
-    assert (best.audio_settings.au_features, best.audio_settings.au_speaker_norm) == ("means", True)
-    assert all(s.speeds == () for s in best.specs())  # speed copies have no faces to pair with
-    options = ["--models", "au-speech", "--au-features", "statistics", "--no-au-speaker-norm"]
+    assert (best.audio_settings.au_features, best.audio_settings.au_normalization) == ("means", "zscore+rank")
+    assert best.audio_settings.au_shape == (70,)
+    assert seed.audio_settings.au_normalization == "zscore" and seed.audio_settings.au_shape == (32, 35)
+    # Speed copies of the audio (paired with the same faces) for speech fusion, as for the audio model.
+    assert [s.speeds for s in best.specs()] == [(), (), (0.9, 0.95, 1.05, 1.1), ()]
+    options = ["--models", "au-speech", "--au-features", "statistics", "--au-normalization", "none"]
     settings = train_models.parse_args(options).audio_settings
-    assert (settings.au_features, settings.au_speaker_norm) == ("statistics", False)
+    assert (settings.au_features, settings.au_normalization, settings.au_shape) == (
+        "statistics",
+        "none",
+        (175,),
+    )
 
 
 def test_speaker_norm_without_functionals_is_a_usage_error(capsys) -> None:

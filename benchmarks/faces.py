@@ -1,0 +1,206 @@
+"""Actor-independent benchmark of the face (action-unit) and audio+face models on real RAVDESS speech.
+
+On the same K actor folds as ``benchmarks/audio.py`` (``ravdess_emotion.training.splits.actor_folds``
+over actors 01-20, seed 42), through the training API (``ravdess_emotion.training.runs.cross_validate``,
+what ``train_models.py --folds K`` runs), one row per step:
+
+- faces only, on the OpenFace AU means of ``../shared/ravdess_aus``: logistic regression
+  (``AUEmotionLogistic``) on the raw means, with the means standardised within each
+  actor's own clips, then also with each clip's rank among the actor's clips
+  (``--preset best``, ``au_normalization="zscore+rank"``);
+- audio only: ``audio-speech --preset best``;
+- audio + faces: early fusion (``AudioAUEmotionFusion``: one penalised softmax on both
+  views) and late fusion (``AudioAULateFusion``: the two models trained apart, their
+  log-probabilities weighted on each fold's validation actors), both with the speed
+  copies of the audio model.
+
+Every row reports accuracy, UAR and macro F1 as mean ± std over the folds, and what the
+step added to the row it builds on. Weights and penalties come from training and
+validation actors only; the test actors of a fold are never looked at.
+
+    python -m benchmarks.faces --ravdess ../shared/ravdess --aus ../shared/ravdess_aus --folds 5
+
+The results go to ``reports/benchmark_faces.md`` and ``.csv``, with the command line,
+package versions and the actors of every fold in ``benchmark_faces.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import ravdess_emotion.core.backend  # noqa: F401  (before keras: picks and starts the backend)
+
+# isort: split
+
+import pandas as pd
+
+from ravdess_emotion.core.cli_text import plain_text
+from ravdess_emotion.core.ravdess import parse_actor_list
+from ravdess_emotion.corpus.organize import organize
+from ravdess_emotion.models import AudioAUEmotionFusion, AudioAULateFusion
+from ravdess_emotion.training.config import RunConfig
+from ravdess_emotion.training.recipes import PRESETS
+from ravdess_emotion.training.reports import package_versions
+from ravdess_emotion.training.runs import cross_validate, loader_for
+
+BEST_SETTINGS = PRESETS["best"].feature_settings()
+
+STEPS: dict[str, tuple[str, str, str, dict[str, object], str | None]] = {
+    "au-raw": (
+        "faces: AU means, logistic regression",
+        "au-speech",
+        "AUEmotionLogistic",
+        {"au_normalization": "none"},
+        None,
+    ),
+    "au-zscore": (
+        "faces: + AU means standardised per actor",
+        "au-speech",
+        "AUEmotionLogistic",
+        {"au_normalization": "zscore"},
+        "au-raw",
+    ),
+    "au-best": (
+        "faces: + per-actor ranks (--preset best)",
+        "au-speech",
+        "AUEmotionLogistic",
+        {},
+        "au-zscore",
+    ),
+    "audio-best": ("audio: functionals (--preset best)", "audio-speech", "AudioEmotionLogistic", {}, None),
+    "fusion-early": (
+        "audio + faces: early fusion (one softmax on both)",
+        "fusion-au-speech",
+        AudioAUEmotionFusion.__name__,
+        {},
+        "au-best",
+    ),
+    "fusion-late": (
+        "audio + faces: late fusion (weighted on validation actors)",
+        "fusion-au-speech",
+        AudioAULateFusion.__name__,
+        {},
+        "au-best",
+    ),
+}
+"""Name -> (table row, model, network, feature settings over ``--preset best``'s, the row it builds on)."""
+
+_NETWORKS = {cls.__name__: cls for cls in (AudioAUEmotionFusion, AudioAULateFusion)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=plain_text(__doc__.split("\n\n")[0]), epilog=plain_text(__doc__.split("\n\n")[-1])
+    )
+    shared = Path(__file__).resolve().parent.parent.parent / "shared"
+    parser.add_argument(
+        "--ravdess", type=Path, default=shared / "ravdess", help="real RAVDESS audio (default %(default)s)"
+    )
+    parser.add_argument(
+        "--aus",
+        type=Path,
+        default=shared / "ravdess_aus",
+        help="folder with OpenFace AU tables or tracking CSVs of the same takes (default %(default)s)",
+    )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=Path("data/benchmark_faces"),
+        help="organized copy and caches (default %(default)s)",
+    )
+    parser.add_argument("--folds", type=int, default=5, help="actor folds (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=42, help="default %(default)s")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs per fold (default: the preset's)")
+    parser.add_argument(
+        "--steps",
+        default=",".join(STEPS),
+        help="comma-separated rows to run, from: " + ", ".join(STEPS) + " (default: all)",
+    )
+    parser.add_argument("--reports-dir", type=Path, default=Path("reports"), help="default %(default)s")
+    args = parser.parse_args(argv)
+    steps = [s.strip() for s in args.steps.split(",") if s.strip()]
+    if unknown := sorted(set(steps) - set(STEPS)):
+        parser.error(f"unknown steps {unknown}; choose from {', '.join(STEPS)}")
+    for folder, what in ((args.ravdess, "--ravdess"), (args.aus, "--aus")):
+        if not folder.is_dir():
+            print(f"error: {folder} not found: point {what} at it", file=sys.stderr)
+            return 2
+
+    organized = args.work_dir / "organized"
+    for source in (args.ravdess, args.aus):  # one organized folder: audio and faces of the same takes
+        report = organize(source, organized, progress=True)
+        if report.skipped:
+            print(f"{source}: {len(report.skipped)} skipped, e.g. {report.skipped[0]}", file=sys.stderr)
+    args.reports_dir.mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, object]] = []
+    fold_actors: dict[str, list[list[int]]] = {}
+    for step in steps:
+        label, model, network, settings, _ = STEPS[step]
+        reports = args.reports_dir / "benchmark_faces" / step
+        config = RunConfig(
+            data_dir=organized,
+            models=(model,),
+            preset="best",
+            epochs=args.epochs,
+            folds=args.folds,
+            seed=args.seed,
+            verbose=0,
+            reports_dir=reports,
+            plots_dir=reports / "plots",
+            models_dir=args.work_dir / "models",
+            cache_dir=args.work_dir / "features",
+            audio_settings=replace(BEST_SETTINGS, **settings),
+        )
+        spec = config.specs()[0]
+        if network in _NETWORKS:
+            spec = replace(spec, model_class=_NETWORKS[network])
+        result = cross_validate(spec, loader_for(spec, config), config)
+        fold_actors[step] = [parse_actor_list(str(actors)) for actors in result.folds["test_actors"]]
+        rows.append(
+            {"step": step, "model": label, "network": spec.model_class.__name__, **_metrics(result.folds)}
+        )
+        print(rows[-1])
+    table = pd.DataFrame(rows).set_index("step")
+    table["added"] = [
+        ""
+        if STEPS[s][4] not in table.index
+        else f"{table.loc[s, 'mean'] - table.loc[STEPS[s][4], 'mean']:+.3f}"
+        for s in table.index
+    ]
+    shown = table[["model", "accuracy", "uar", "macro_f1", "added"]]
+    text = (
+        f"Real RAVDESS speech, actors 01-20, {args.folds}-fold actor cross-validation (mean ± std over folds); "
+        "'added' is the accuracy gained over the row the step builds on (fusion: over faces alone).\n\n"
+        f"{shown.to_markdown(index=False, disable_numparse=True)}\n"
+    )
+    table.reset_index().to_csv(args.reports_dir / "benchmark_faces.csv", index=False)
+    (args.reports_dir / "benchmark_faces.md").write_text(text)
+    record = {
+        "command": " ".join(
+            ["python", "-m", "benchmarks.faces", *(argv if argv is not None else sys.argv[1:])]
+        ),
+        "fold_test_actors": fold_actors,
+        "versions": package_versions(),
+        "results": rows,
+    }
+    (args.reports_dir / "benchmark_faces.json").write_text(json.dumps(record, indent=2) + "\n")
+    print(text)
+    shutil.rmtree(args.work_dir / "models" / ".backup", ignore_errors=True)
+    return 0
+
+
+def _metrics(folds: pd.DataFrame) -> dict[str, object]:
+    summary: dict[str, object] = {
+        m: f"{folds[m].mean():.3f} ± {folds[m].std(ddof=1):.3f}" for m in ("accuracy", "uar", "macro_f1")
+    }
+    summary["mean"] = float(folds["accuracy"].mean())
+    return summary
+
+
+if __name__ == "__main__":
+    sys.exit(main())
