@@ -167,7 +167,7 @@ def normalize_by_speaker(
     grouping: str = "auto",
     components: tuple[str, ...] = ("zscore",),
     labels: list[str] | None = None,
-) -> tuple[np.ndarray | list[np.ndarray], list[Path], list[str]]:
+) -> tuple[np.ndarray | list[np.ndarray], np.ndarray, list[str]]:
     """Standardise each file's features by its speaker's files (``ravdess_emotion.features.action_units.speaker_normalize_units``).
 
     Parameters
@@ -185,9 +185,10 @@ def normalize_by_speaker(
 
     Returns
     -------
-    The normalised features (an array (n, ...), or a list of two) and the paths of the
-    speakers with at least two files, and a message for every file left out (a speaker
-    with one file). Speakers with fewer than ``RELIABLE_SPEAKER_FILES`` get a note on stderr.
+    The normalised features (an array (n, ...), or a list of two) of the files whose
+    speaker has at least two, the indices of those files in ``paths``, and a message for
+    every file left out (a speaker with one file). Speakers with fewer than
+    ``RELIABLE_SPEAKER_FILES`` get a note on stderr.
     """
     labels = labels or [str(p) for p in paths]
     speakers = np.array([speaker_of(p, grouping) for p in paths])
@@ -215,8 +216,7 @@ def normalize_by_speaker(
             stacked.append(np.zeros((0, *np.shape(parts[0][index])[1:]), np.float32))
             continue
         stacked.append(speaker_normalize_units(np.concatenate(rows), speakers[keep], how))
-    kept_paths = [p for p, k in zip(paths, keep, strict=True) if k]
-    return (stacked[0] if len(components) == 1 else stacked), kept_paths, problems
+    return (stacked[0] if len(components) == 1 else stacked), np.flatnonzero(keep), problems
 
 
 def face_inputs(
@@ -378,12 +378,14 @@ def predict_files(
                 [f for _, f in pairs], [p for p, _ in pairs], speaker_groups, components, pair_labels
             )
             problems.extend(alone)
-            kept_set = {id(p) for p in kept}
-            labels = [label for (p, _), label in zip(pairs, pair_labels, strict=True) if id(p) in kept_set]
+            labels = [pair_labels[i] for i in kept]
             blocks = normalized if isinstance(normalized, list) else [normalized]
             inputs = [
-                (path, [b[i : i + 1] for b in blocks] if len(blocks) > 1 else blocks[0][i : i + 1])
-                for i, path in enumerate(kept)
+                (
+                    pairs[i][0],
+                    [b[row : row + 1] for b in blocks] if len(blocks) > 1 else blocks[0][row : row + 1],
+                )
+                for row, i in enumerate(kept)
             ]
     rows = []
     for index, (path, features) in enumerate(inputs):
