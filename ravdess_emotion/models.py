@@ -236,13 +236,7 @@ class EmotionModel:
         self._adapt_normalization(adaptation)
         if self.cosine_decay:
             self._compile_cosine_decay(epochs * steps_per_epoch)
-        all_callbacks = list(callbacks)
-        if has_validation and patience is not None:
-            all_callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor="val_loss", patience=patience, restore_best_weights=True
-                )
-            )
+        all_callbacks = with_early_stopping(callbacks, has_validation, patience)
         return self.model.fit(**data, epochs=epochs, callbacks=all_callbacks, verbose=verbose)
 
     def evaluate(self, X: ArrayOrPair, y: np.ndarray, batch_size: int = 32) -> dict[str, float]:
@@ -680,13 +674,7 @@ class AudioAULateFusion(EmotionModel):
         has_validation = X_val is not None and y_val is not None
         three = lambda y: {"audio_emotion": y, "au_emotion": y, "training": y}  # noqa: E731
         validation = (_as_inputs(X_val), three(as_class_indices(y_val))) if has_validation else None
-        all_callbacks = list(callbacks)
-        if has_validation and patience is not None:
-            all_callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor="val_loss", patience=patience, restore_best_weights=True
-                )
-            )
+        all_callbacks = with_early_stopping(callbacks, has_validation, patience)
         history = self._training_model.fit(
             _as_inputs(X_train),
             three(targets),
@@ -812,6 +800,18 @@ def _quiet_h5_notice() -> Iterator[None]:
         yield
     finally:
         logger.removeFilter(keep)
+
+
+def with_early_stopping(
+    callbacks: Sequence[keras.callbacks.Callback], has_validation: bool, patience: int | None
+) -> list[keras.callbacks.Callback]:
+    """``callbacks``, and early stopping on the validation loss (best weights restored) when it applies."""
+    all_callbacks = list(callbacks)
+    if has_validation and patience is not None:
+        all_callbacks.append(
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+        )
+    return all_callbacks
 
 
 def metadata_path_for(model_path: str | Path) -> Path:

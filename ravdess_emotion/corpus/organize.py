@@ -159,7 +159,10 @@ def extension_of(file_name: str) -> str:
 
 def content_of(path: str | PurePosixPath) -> str:
     """What a file holds (a key of :data:`CONTENTS`), from its extension; ``""`` for none of them."""
-    extension = extension_of(PurePosixPath(path).name)
+    return _content_of_extension(extension_of(PurePosixPath(path).name))
+
+
+def _content_of_extension(extension: str) -> str:
     for content, extensions in _EXTENSIONS.items():
         if extension in extensions:
             return content
@@ -169,7 +172,7 @@ def content_of(path: str | PurePosixPath) -> str:
 def organized_path(name: RavdessName, extension: str) -> PurePosixPath:
     """Where a file of this name goes, relative to the destination."""
     extension = extension.lower()
-    folder = _FOLDERS[content_of(f"x{extension}") or ("audio" if name.is_audio else "video")]
+    folder = _FOLDERS[_content_of_extension(extension) or ("audio" if name.is_audio else "video")]
     return PurePosixPath(folder, name.channel, name.emotion_name, name.stem + extension)
 
 

@@ -454,13 +454,33 @@ class RAVDESSDataLoader:
         """
         # One selection and key for both the cache's name and the key stored inside it.
         key_source = self._cache_key_source(channel)
-        path = self._cache_path_for(channel, key_source)
+        what = "functionals" if self.settings.audio_features == "functionals" else "MFCC"
+        return self._cached_features(
+            "audio", channel, key_source, self._cache_path_for(channel, key_source), extract_audio_job, what
+        )
+
+    def _cached_features(
+        self,
+        kind: str,
+        channel: str,
+        key_source: str,
+        path: Path,
+        job: Callable[[Path, FeatureSettings], np.ndarray],
+        what: str,
+    ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+        """The features of ``kind`` ("audio" or "au") from the cache at ``path``, or extracted with ``job`` and cached.
+
+        A cache is used only when the key stored inside it is ``key_source``; a broken or
+        stale one is rebuilt. Everything left out is reported and added to ``skipped``
+        (also when replayed from the cache); with ``strict`` a :class:`MediaError` is raised.
+        """
         first_skip = len(self.skipped)
         if path.exists():
             try:
                 meta = load_meta(path)
-                # Older caches carry no key; their file name's hash is then the only check.
-                if meta.get("key", key_source) != key_source:
+                # Older audio caches carry no key; their file name's hash is then the only check.
+                stored = meta.get("key", key_source) if kind == "audio" else meta.get("key")
+                if stored != key_source:
                     raise CacheError(f"{path}: written for other settings, files or feature version")
                 X, y, info = load_features(path)
             except CacheError as error:
@@ -468,17 +488,16 @@ class RAVDESSDataLoader:
                 path.unlink(missing_ok=True)
             else:
                 self._report(json.loads(meta.get("skipped", "[]")))
-                self._check_strict("audio", channel, first_skip)
+                self._check_strict(kind, channel, first_skip)
                 return X, y, info
-        rows = self._required_rows("audio", channel)
+        rows = self._required_rows(kind, channel)
         self._failures = []
         paths = [self.data_dir / p for p in rows["path"]]
-        what = "functionals" if self.settings.audio_features == "functionals" else "MFCC"
-        X, ok = self._parallel(extract_audio_job, paths, f"{what} {channel}")
+        X, ok = self._parallel(job, paths, f"{what} {channel}", reads_audio=kind == "audio")
         rows = rows[ok].reset_index(drop=True)
         y = rows["emotion_code"].to_numpy(dtype=np.int64) - 1
         save_features(path, X, y, rows, meta={"key": key_source, "skipped": json.dumps(self._failures)})
-        self._check_strict("audio", channel, first_skip)
+        self._check_strict(kind, channel, first_skip)
         return X, y, rows
 
     def _au_cache_key_source(self, channel: str) -> str:
@@ -500,44 +519,23 @@ class RAVDESSDataLoader:
         key_source = self._au_cache_key_source(channel)
         key = hashlib.sha256(key_source.encode()).hexdigest()[:16]
         path = self.cache_dir / f"au_{channel}_{key}.npz"
-        first_skip = len(self.skipped)
-        if path.exists():
-            try:
-                meta = load_meta(path)
-                if meta.get("key") != key_source:
-                    raise CacheError(f"{path}: written for other settings, files or feature version")
-                X, y, info = load_features(path)
-            except CacheError as error:
-                print(f"{error}; rebuilding it", file=sys.stderr)
-                path.unlink(missing_ok=True)
-            else:
-                self._report(json.loads(meta.get("skipped", "[]")))
-                self._check_strict("au", channel, first_skip)
-                return X, y, info
-        rows = self._required_rows("au", channel)
-        self._failures = []
-        paths = [self.data_dir / p for p in rows["path"]]
-        X, ok = self._parallel(au_features_job, paths, f"action units {channel}", reads_audio=False)
-        rows = rows[ok].reset_index(drop=True)
-        y = rows["emotion_code"].to_numpy(dtype=np.int64) - 1
-        save_features(path, X, y, rows, meta={"key": key_source, "skipped": json.dumps(self._failures)})
-        self._check_strict("au", channel, first_skip)
-        return X, y, rows
+        return self._cached_features("au", channel, key_source, path, au_features_job, "action units")
 
     def _takes_missing_a_side(self, channel: str) -> list[str]:
         """A message for each take of ``channel`` with audio but no face file, or a face file but no audio."""
         rows = self.manifest[self.manifest["channel"] == channel]
         faces = rows[rows["content"].isin(["tracking", "au_means"])].drop_duplicates("take")
         audio = rows[rows["content"] == "audio"].drop_duplicates("take")
+        face_takes, audio_takes = set(faces["take"]), set(audio["take"])
         messages = [
             f"take {take} ({filename}): no facial action units, skipped for fusion_au"
             for take, filename in zip(audio["take"], audio["filename"], strict=True)
-            if take not in set(faces["take"])
+            if take not in face_takes
         ]
         messages += [
             f"take {take} ({filename}): no audio-only file, skipped for fusion_au"
             for take, filename in zip(faces["take"], faces["filename"], strict=True)
-            if take not in set(audio["take"])
+            if take not in audio_takes
         ]
         return sorted(messages)
 

@@ -170,3 +170,21 @@ def test_audio_and_faces_are_paired_by_take_and_a_missing_side_is_reported(
         RAVDESSDataLoader(
             faces_and_voices, settings, cache_dir=tmp_path / "c", n_jobs=1, progress=False, strict=True
         ).load_audio_au_dataset("speech")
+
+
+def test_a_cache_written_for_other_settings_is_rebuilt(faces_and_voices: Path, tmp_path, capsys) -> None:
+    means = RAVDESSDataLoader(
+        faces_and_voices, FeatureSettings(au_normalization="none"), cache_dir=tmp_path / "c"
+    )
+    means.load_au_dataset("speech")
+    (means_cache,) = (tmp_path / "c").glob("au_speech_*.npz")
+    settings = FeatureSettings(au_features="sequence", au_frames=4, au_normalization="none")
+    sequences = RAVDESSDataLoader(faces_and_voices, settings, cache_dir=tmp_path / "c")
+    # The means' cache put where the sequences' would be: its stored key gives it away.
+    sequences.load_au_dataset("speech")
+    (target,) = set((tmp_path / "c").glob("au_speech_*.npz")) - {means_cache}
+    target.write_bytes(means_cache.read_bytes())
+    capsys.readouterr()
+    X = sequences.load_au_dataset("speech")[0]
+    assert X.shape == (6, 4, 35)
+    assert "written for other settings, files or feature version; rebuilding it" in capsys.readouterr().err
