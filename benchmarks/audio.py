@@ -27,7 +27,6 @@ package versions and the actors of every fold beside them in ``benchmark_audio.j
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -48,6 +47,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from tqdm.auto import tqdm
 
+from benchmarks.records import fold_summary, write_record
 from ravdess_emotion.core.cli_text import plain_text
 from ravdess_emotion.core.files import available_cores
 from ravdess_emotion.corpus.organize import organize
@@ -58,7 +58,6 @@ from ravdess_emotion.features.settings import FeatureSettings
 from ravdess_emotion.training.config import RunConfig
 from ravdess_emotion.training.metrics import classification_metrics
 from ravdess_emotion.training.recipes import PRESETS
-from ravdess_emotion.training.reports import package_versions
 from ravdess_emotion.training.runs import cross_validate, loader_for
 from ravdess_emotion.training.splits import ActorSplit, actor_folds
 
@@ -169,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ravdess",
         type=Path,
-        default=Path(__file__).resolve().parent.parent / "shared" / "ravdess",
+        default=Path(__file__).resolve().parent.parent.parent / "shared" / "ravdess",
         help="real RAVDESS audio: archives or Actor_NN folders (default %(default)s)",
     )
     parser.add_argument(
@@ -277,16 +276,14 @@ def main(argv: list[str] | None = None) -> int:
         f"Feature extraction ({available_cores()} cores):\n\n{speed_table.to_markdown(floatfmt='.1f')}\n"
     )
     (args.reports_dir / "benchmark_audio.md").write_text(text)
-    record = {
-        "command": " ".join(
-            ["python", "-m", "benchmarks.audio", *(argv if argv is not None else sys.argv[1:])]
-        ),
-        "fold_test_actors": fold_actors,
-        "versions": package_versions(),
-        "results": rows,
-        "extraction": speeds,
-    }
-    (args.reports_dir / "benchmark_audio.json").write_text(json.dumps(record, indent=2) + "\n")
+    write_record(
+        args.reports_dir / "benchmark_audio.json",
+        "benchmarks.audio",
+        argv,
+        fold_actors,
+        rows,
+        extraction=speeds,
+    )
     print(text)
     shutil.rmtree(args.work_dir / "models" / ".backup", ignore_errors=True)
     return 0
@@ -297,7 +294,7 @@ def _row(model: str, channel: str, n_folds: int, folds: pd.DataFrame) -> dict[st
         "model": model,
         "channel": channel,
         "protocol": f"{n_folds}-fold actor CV",
-        **{m: f"{folds[m].mean():.3f} ± {folds[m].std(ddof=1):.3f}" for m in ("accuracy", "uar", "macro_f1")},
+        **fold_summary(folds),
     }
 
 

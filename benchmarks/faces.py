@@ -27,7 +27,6 @@ package versions and the actors of every fold in ``benchmark_faces.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 from dataclasses import replace
@@ -39,13 +38,13 @@ import ravdess_emotion.core.backend  # noqa: F401  (before keras: picks and star
 
 import pandas as pd
 
+from benchmarks.records import fold_summary, write_record
 from ravdess_emotion.core.cli_text import plain_text
 from ravdess_emotion.core.ravdess import parse_actor_list
 from ravdess_emotion.corpus.organize import organize
 from ravdess_emotion.models import AudioAUEmotionFusion, AudioAULateFusion
 from ravdess_emotion.training.config import RunConfig
 from ravdess_emotion.training.recipes import PRESETS
-from ravdess_emotion.training.reports import package_versions
 from ravdess_emotion.training.runs import cross_validate, loader_for
 
 BEST_SETTINGS = PRESETS["best"].feature_settings()
@@ -180,24 +179,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     table.reset_index().to_csv(args.reports_dir / "benchmark_faces.csv", index=False)
     (args.reports_dir / "benchmark_faces.md").write_text(text)
-    record = {
-        "command": " ".join(
-            ["python", "-m", "benchmarks.faces", *(argv if argv is not None else sys.argv[1:])]
-        ),
-        "fold_test_actors": fold_actors,
-        "versions": package_versions(),
-        "results": rows,
-    }
-    (args.reports_dir / "benchmark_faces.json").write_text(json.dumps(record, indent=2) + "\n")
+    write_record(args.reports_dir / "benchmark_faces.json", "benchmarks.faces", argv, fold_actors, rows)
     print(text)
     shutil.rmtree(args.work_dir / "models" / ".backup", ignore_errors=True)
     return 0
 
 
 def _metrics(folds: pd.DataFrame) -> dict[str, object]:
-    summary: dict[str, object] = {
-        m: f"{folds[m].mean():.3f} ± {folds[m].std(ddof=1):.3f}" for m in ("accuracy", "uar", "macro_f1")
-    }
+    summary: dict[str, object] = dict(fold_summary(folds))
     summary["mean"] = float(folds["accuracy"].mean())
     return summary
 
