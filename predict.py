@@ -24,10 +24,26 @@ is reported as "no speech detected" and skipped, instead of being given an emoti
 ``--no-speech-check`` predicts every file. A model trained on the synthetic demo data
 says so above its table.
 
-A model trained with per-speaker normalization (``--preset best``, and every action-unit
-model) standardises each speaker's files by that speaker's own recordings, so it needs
-several files of every speaker: the speaker is the RAVDESS actor when the file name says
-it, else the folder (``--speaker-groups folder`` always uses the folder).
+An audio model trained with ``--preset best`` standardises each speaker's features by
+that speaker's statistics, and meets a speaker in one of three ways, each said per file
+in the ``speaker_path`` and ``speaker_files`` columns:
+
+- batch (the default): the statistics of the files given of the same speaker: the
+  RAVDESS actor when the file name says it, else the folder (``--speaker-groups folder``
+  always uses the folder). A speaker with a single file is predicted independently.
+- enrollment (``--enroll DIR``): the statistics of unlabeled recordings of the same
+  speakers, never of the files predicted, so one new recording of an enrolled speaker
+  is enough. ``--save-enrollment DIR`` stores one small .npz per speaker, which
+  ``--enroll`` takes back instead of the audio:
+
+      python predict.py models/audio_emotion_speech_best.h5 --enroll my_voice/ --save-enrollment enrolled/
+      python predict.py models/audio_emotion_speech_best.h5 today.wav --enroll enrolled/
+
+- independent (``--speaker-groups none``): no statistics of the speaker, only those of
+  the training speakers, for one recording of someone unknown.
+
+Models trained before the speaker-independent way existed serve batch and enrollment
+only, and say so. Action-unit models standardise by the files given (batch) only.
 """
 
 from __future__ import annotations
@@ -42,12 +58,15 @@ from ravdess_emotion.core.ravdess import SYNTHETIC_NAME
 from ravdess_emotion.models import EmotionModel
 from ravdess_emotion.prediction import (
     INPUT_EXTENSIONS,
+    SPEAKER_GROUPS,
     NoSpeechError,
     audio_twin,
     check_model,
     expand_paths,
     features_for,
     predict_files,
+    read_enrollments,
+    speaker_paths,
 )
 
 __all__ = [
@@ -59,19 +78,24 @@ __all__ = [
     "features_for",
     "main",
     "predict_files",
+    "read_enrollments",
+    "speaker_paths",
 ]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], epilog=plain_text(__doc__.split("\n\n", 2)[2])
+        description=__doc__.split("\n\n")[0],
+        epilog=plain_text(__doc__.split("\n\n", 2)[2]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("model", type=Path, help="a .h5 or .keras file written by train_models.py")
     parser.add_argument(
         "paths",
         type=Path,
-        nargs="+",
-        help="files, or folders searched recursively (audio, video, or for action-unit models .csv files)",
+        nargs="*",
+        help="files, or folders searched recursively (audio, video, or for action-unit models .csv files); "
+        "none with --save-enrollment only enrolls",
     )
     parser.add_argument(
         "--format",
@@ -81,10 +105,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--speaker-groups",
-        choices=("auto", "folder"),
+        choices=SPEAKER_GROUPS,
         default="auto",
         help="for speaker-normalized models: who speaks in a file. auto: the RAVDESS actor when the name "
-        "says it, else the folder; folder: always the folder (default %(default)s)",
+        "says it, else the folder; folder: always the folder; none: nobody known, every file is predicted "
+        "without speaker statistics (audio models trained with --preset best) (default %(default)s)",
+    )
+    parser.add_argument(
+        "--enroll",
+        type=Path,
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="unlabeled recordings of the speakers (audio files or folders, grouped like the files to "
+        "predict), or .npz files written by --save-enrollment: each speaker is standardised by these "
+        "only, never by the files predicted; repeatable",
+    )
+    parser.add_argument(
+        "--save-enrollment",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write the enrollment of each speaker of --enroll to DIR/<speaker>.npz, to --enroll later "
+        "without decoding the recordings again",
     )
     parser.add_argument(
         "--speech-check",
@@ -97,21 +140,54 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.save_enrollment is not None and not args.enroll:
+        parser.error("--save-enrollment stores the enrollment of --enroll: give --enroll PATH too")
+    if not args.paths and args.save_enrollment is None:
+        parser.error(
+            "give files or folders to predict (or --enroll PATH --save-enrollment DIR to enroll only)"
+        )
+    if args.enroll and args.speaker_groups == "none":
+        parser.error("--enroll gives speaker statistics and --speaker-groups none asks for none: choose one")
+    enrollments = None
     try:
         model = EmotionModel.load(args.model)
         check_model(model, args.model)
         paths = expand_paths(args.paths, INPUT_EXTENSIONS[model.kind])
+        if args.enroll:
+            enrollments, enroll_problems = read_enrollments(
+                model, args.enroll, args.speaker_groups, args.speech_check
+            )
+            for problem in enroll_problems:
+                print(f"skipped: {problem}", file=sys.stderr)
+            if not enrollments:
+                print("error: none of the --enroll recordings could be read (see above)", file=sys.stderr)
+                return 1
+            if args.save_enrollment is not None:
+                for enrollment in enrollments.values():
+                    saved = enrollment.save(args.save_enrollment)
+                    # On stderr: stdout holds only the predictions, so csv and json stay parseable.
+                    print(
+                        f"enrolled {enrollment.speaker}: {len(enrollment.features)} recordings -> {saved}",
+                        file=sys.stderr,
+                    )
     except (FileNotFoundError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if not args.paths:
+        return 0
     if not paths:
         print(
             f"error: no {'/'.join(INPUT_EXTENSIONS[model.kind])} files in the given folders",
             file=sys.stderr,
         )
         return 2
-    table, problems = predict_files(model, paths, args.speaker_groups, args.speech_check)
+    try:
+        table, problems = predict_files(model, paths, args.speaker_groups, args.speech_check, enrollments)
+    except ValueError as error:
+        print(f"error: {args.model}: {error}", file=sys.stderr)
+        return 2
     for problem in problems:
         print(f"skipped: {problem}", file=sys.stderr)
     if table.empty:

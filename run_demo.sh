@@ -32,6 +32,14 @@ $py train_models.py --data-dir "$demo" --models au-speech,au-song,fusion-au-spee
 echo "== 6/6 predict: the speech audio, AU and audio+AU models on the demo's held-out actor 24"
 $py predict.py models/audio_emotion_speech.h5 "$demo"/audio/speech/*/03-01-0?-01-01-01-24.wav
 $py predict.py models/audio_emotion_speech_best.h5 "$demo"/audio/speech/*/03-01-0?-01-01-01-24.wav
+# One recording of an unknown speaker; then actor 24 enrolled once from other recordings (statement 2),
+# stored, and one new recording predicted with that enrollment.
+$py predict.py models/audio_emotion_speech_best.h5 "$demo"/audio/speech/angry/03-01-05-01-01-01-24.wav
+rm -rf data/demo/enroll_24 && mkdir -p data/demo/enroll_24
+cp "$demo"/audio/speech/*/03-01-0?-01-02-01-24.wav data/demo/enroll_24/
+$py predict.py models/audio_emotion_speech_best.h5 --enroll data/demo/enroll_24 --save-enrollment models/enrolled
+$py predict.py models/audio_emotion_speech_best.h5 "$demo"/audio/speech/angry/03-01-05-01-01-01-24.wav \
+  --enroll models/enrolled/actor-24.npz
 $py predict.py models/au_emotion_speech_best.h5 "$demo"/faces/speech/*/01-01-0?-01-01-01-24.csv
 $py predict.py models/fusion_au_emotion_speech_best.h5 "$demo"/audio/speech/*/03-01-0?-01-01-01-24.wav \
   "$demo"/faces/speech/*/01-01-0?-01-01-01-24.csv

@@ -17,7 +17,9 @@ package versions of the run.
 best`` the audio model that measured best in ``benchmarks/audio.py``: L2-penalised logistic
 regression on utterance functionals standardised per speaker (see
 ``ravdess_emotion/features/functionals.py``), trained for speech also on copies of each
-training file played slightly faster and slower.
+training file played slightly faster and slower, and on copies standardised as a
+prediction would with a few or none of the speaker's recordings (``--enrollment-copies``),
+so that ``predict.py`` also serves one recording and enrolled speakers.
 
 The command line builds one ``RunConfig`` (:func:`config_from_args`) and hands it to
 ``ravdess_emotion.training.runs.train``, the Python API that notebooks call too.
@@ -50,6 +52,7 @@ from ravdess_emotion.training.recipes import (
     ModelSpec,
     Preset,
     apply_preset,
+    parse_enrollment_sizes,
     parse_speeds,
 )
 from ravdess_emotion.training.reports import package_versions
@@ -120,6 +123,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="playback speeds of extra training copies of every training file of the audio models, e.g. "
         "0.9,1.1 ('none' for no copies); validation and test files are never copied "
         "(default: the preset's: none, or 0.9,0.95,1.05,1.1 for speech with --preset best)",
+    )
+    parser.add_argument(
+        "--enrollment-copies",
+        default=None,
+        help="for a speaker-normalized audio model (--preset best): recordings per speaker of extra training "
+        "copies standardised as a small enrollment would be, e.g. 1,3,10; with them (or 'prior', which "
+        "keeps only the copy standardised without any recording of the speaker) the model also predicts "
+        "a single recording of an unknown speaker and speakers enrolled with a few recordings "
+        "(predict.py --speaker-groups none, --enroll); 'none' trains it on each actor's own statistics "
+        "only (default: the preset's: 1,3,10 with --preset best)",
     )
     parser.add_argument(
         "--epochs",
@@ -215,6 +228,9 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         preset=args.preset,
         audio_model=args.audio_model,
         speed_perturbation=None if args.speed_perturbation is None else parse_speeds(args.speed_perturbation),
+        enrollment_sizes="preset"
+        if args.enrollment_copies is None
+        else parse_enrollment_sizes(args.enrollment_copies),
         epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,

@@ -8,6 +8,9 @@ loader returns:
 - :class:`ArrayInputs`: features in memory, one array or an ``[audio, video]`` pair;
 - :class:`SpeedCopies`: audio features with speed-perturbed copies of the same files,
   which only the training rows bring along;
+- :class:`SpeakerStandardizedCopies`: raw audio features standardised per speaker with
+  a :class:`~ravdess_emotion.features.speakers.SpeakerPrior` learned from the training
+  rows, with copies standardised as an enrollment or no knowledge of the speaker would be;
 - :class:`StreamedClips`: a ``ClipSet`` of the frame store, read as :class:`VideoBatches`.
 
 :class:`VideoBatches` is the ``keras.utils.PyDataset`` that reads one batch at a time
@@ -41,6 +44,7 @@ import keras
 import numpy as np
 
 from ravdess_emotion.features.clips import ClipSet, scale_frames
+from ravdess_emotion.features.speakers import ENROLLMENT_SIZES, SpeakerPrior, enrollment_copies
 
 # --------------------------------------------------------------------------- augmentation
 
@@ -317,6 +321,58 @@ class SpeedCopies:
             else self.original[rows]
         )
         return inputs, None if y is None else y[rows]
+
+
+@dataclass
+class SpeakerStandardizedCopies:
+    """Raw audio features that training standardises per speaker in every way a prediction can.
+
+    :meth:`fit_data` learns a :class:`~ravdess_emotion.features.speakers.SpeakerPrior`
+    from the training rows (their speakers at the original speed) and returns, for the
+    original and each speed copy (each copy a speaker of its own), the rows standardised
+    by all of their speaker's training rows, by the prior alone (the speaker-independent
+    way), and by ``enrollment_sizes`` random recordings of the speaker (enrollment).
+    :meth:`eval_data` standardises each speaker's rows by all of them (the ``batch`` way)
+    with the prior of the last fit, the one the model trained with; :meth:`model_metadata`
+    is that prior, for the model file.
+    """
+
+    original: np.ndarray
+    speakers: np.ndarray
+    copies: list[np.ndarray] = field(default_factory=list)
+    enrollment_sizes: tuple[int, ...] = ENROLLMENT_SIZES
+    seed: int = 0
+    prior: SpeakerPrior | None = field(default=None, init=False)
+    streams: bool = field(default=False, init=False)
+
+    def __len__(self) -> int:
+        return len(self.original)
+
+    @property
+    def input_shape(self) -> Any:
+        return self.original.shape[1:]
+
+    def fit_data(self, rows, y, batch_size, shuffle, augment, seed):
+        self.prior = SpeakerPrior.of_speakers(self.original[rows], self.speakers[rows])
+        rng = np.random.default_rng([self.seed, len(rows)])
+        parts = []
+        for version in (self.original, *self.copies):
+            features, speakers = version[rows], self.speakers[rows]
+            parts.append(self.prior.standardize_by_speaker(features, speakers))
+            parts.extend(enrollment_copies(features, speakers, self.prior, self.enrollment_sizes, rng))
+        return np.concatenate(parts), np.tile(y[rows], len(parts))
+
+    def eval_data(self, rows, y=None, batch_size=8):
+        if self.prior is None:
+            raise RuntimeError("SpeakerStandardizedCopies: fit_data() sets the prior that eval_data() uses")
+        features = self.prior.standardize_by_speaker(self.original[rows], self.speakers[rows])
+        return features, None if y is None else y[rows]
+
+    def model_metadata(self) -> dict[str, Any]:
+        """What a model trained on the last :meth:`fit_data` needs to standardise new speakers the same way."""
+        if self.prior is None:
+            return {}
+        return {"speaker_prior": self.prior.to_dict(), "enrollment_sizes": list(self.enrollment_sizes)}
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,16 @@ from ravdess_emotion.features.action_units import au_features_job, speaker_norma
 from ravdess_emotion.features.audio import audio_features_of_samples, load_audio_samples, mfcc_of_samples
 from ravdess_emotion.features.clips import scale_frames
 from ravdess_emotion.features.settings import FeatureSettings
+from ravdess_emotion.features.speakers import SPEAKER_PATHS, Enrollment, SpeakerPrior
 from ravdess_emotion.features.speech_presence import no_speech_reason
 from ravdess_emotion.features.video import sample_frames_job
 from ravdess_emotion.models import EmotionModel, metadata_path_for
 
 RELIABLE_SPEAKER_FILES = 10
 """Below this many files a speaker's statistics are noisy; the benchmark had 44-60 per actor."""
+MIN_BATCH_FILES = 2
+"""A speaker with fewer files among those predicted is predicted without speaker statistics (if the model can)."""
+SPEAKER_GROUPS = ("auto", "folder", "none")
 
 INPUT_EXTENSIONS = {
     "audio": AUDIO_EXTENSIONS + VIDEO_EXTENSIONS,
@@ -159,6 +163,187 @@ def speaker_of(path: Path, grouping: str = "auto") -> str:
         except InvalidRavdessName:
             pass
     return f"folder {path.parent}"
+
+
+def enrolled_name(path: Path, grouping: str = "auto") -> str:
+    """The name an enrollment knows a speaker by: ``actor-NN`` from a RAVDESS name (with ``auto``), else the folder's name.
+
+    The folder's name, not its path, so that recordings to predict in ``new/alice/`` find
+    the enrollment of ``enroll/alice/``.
+    """
+    if grouping == "auto":
+        try:
+            return f"actor-{parse_name(path).actor:02d}"
+        except InvalidRavdessName:
+            pass
+    return path.resolve().parent.name or "root"
+
+
+def speaker_paths(model: EmotionModel) -> tuple[str, ...]:
+    """The ways ``model`` can meet a speaker (``ravdess_emotion.features.speakers.SPEAKER_PATHS``); () when it needs none.
+
+    An audio model standardised per speaker serves ``batch`` (statistics from the files
+    given) and ``enrollment`` (from enrollment files); one trained with a speaker prior
+    (``train_models.py --enrollment-copies``, the default of ``--preset best``) also
+    ``independent`` (no statistics of the speaker). Action-unit models serve ``batch``.
+    """
+    settings = FeatureSettings.from_dict(model.metadata["features"])
+    if model.kind == "audio" and settings.speaker_norm:
+        return SPEAKER_PATHS if "speaker_prior" in model.metadata else SPEAKER_PATHS[:2]
+    if model.kind in ("au", "fusion_au") and settings.speaker_normalized:
+        return ("batch",)
+    return ()
+
+
+def read_enrollments(
+    model: EmotionModel, paths: list[Path], grouping: str = "auto", check_speech: bool = True
+) -> tuple[dict[str, Enrollment], list[str]]:
+    """The enrollment of every speaker in ``paths``: audio files and folders, or ``.npz`` files stored before.
+
+    Audio is decoded and its features computed as the model's settings say; a stored
+    enrollment (:meth:`Enrollment.save`) is checked against them. Recordings of one
+    speaker (:func:`enrolled_name`) from several inputs are pooled. No label is read.
+
+    Returns
+    -------
+    enrollments : dict of str to Enrollment
+    problems : list of str
+        Every enrollment file that could not be used, with the reason.
+
+    Raises
+    ------
+    ValueError
+        When the model cannot use enrollment, or a stored enrollment does not fit it.
+    """
+    if "enrollment" not in speaker_paths(model):
+        raise ValueError(
+            f"this {model.kind} model does not standardise audio per speaker, so it takes no enrollment"
+            if not speaker_paths(model)
+            else "this model standardises action units per speaker from the files given only; it takes no --enroll"
+        )
+    settings = FeatureSettings.from_dict(model.metadata["features"])
+    files = expand_paths(paths, (*INPUT_EXTENSIONS["audio"], ".npz"))
+    pooled: dict[str, list[np.ndarray]] = {}
+    sources: dict[str, list[str]] = {}
+    problems: list[str] = []
+    for path in files:
+        if path.suffix.lower() == ".npz":
+            stored = Enrollment.load(path)
+            stored.check_settings(settings, str(path))
+            name, features, origin = stored.speaker, stored.features, list(stored.sources) or [str(path)]
+        else:
+            try:
+                features = features_for(path, "audio", settings, check_speech)
+            except MediaError as error:
+                problems.append(f"enrollment {error}")
+                continue
+            name, origin = enrolled_name(path, grouping), [str(path)]
+        pooled.setdefault(name, []).append(features)
+        sources.setdefault(name, []).extend(origin)
+    enrollments = {
+        name: Enrollment.of_recordings(name, np.concatenate(parts), settings, sources[name])
+        for name, parts in pooled.items()
+    }
+    return enrollments, problems
+
+
+def standardize_audio_by_speaker(
+    model: EmotionModel,
+    features: list[np.ndarray],
+    paths: list[Path],
+    grouping: str = "auto",
+    enrollments: dict[str, Enrollment] | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[tuple[str, int]], list[str]]:
+    """Standardise each file's audio features the way the model and the inputs allow.
+
+    - ``grouping="none"``: by the model's speaker prior alone (``independent``);
+    - with ``enrollments``: by the enrolled recordings of the file's speaker
+      (:func:`enrolled_name`), never by the files predicted; a speaker not enrolled is
+      predicted ``independent``;
+    - else by all the given files of the file's speaker (:func:`speaker_of`): ``batch``;
+      a speaker with fewer than ``MIN_BATCH_FILES`` files is predicted ``independent``.
+
+    Without a prior (a model trained before ``--enrollment-copies``), a file that would be
+    predicted ``independent`` is left out with a message instead, and an enrollment needs
+    two recordings.
+
+    Returns
+    -------
+    The features of the kept files (n_kept, n_features), their indices in ``paths``, the
+    way and the number of the speaker's recordings used for each, and a message for every
+    file left out.
+
+    Raises
+    ------
+    ValueError
+        With ``grouping="none"`` when the model has no speaker-independent way.
+    """
+    ways = speaker_paths(model)
+    prior = SpeakerPrior.from_dict(model.metadata["speaker_prior"]) if "independent" in ways else None
+    if grouping == "none" and prior is None:
+        raise ValueError(
+            "this model standardises every speaker by their own recordings and was trained without a "
+            "speaker-independent way, so it cannot predict with --speaker-groups none; it can use "
+            f"{' and '.join(ways)}: give several files of each speaker, or --enroll recordings of them "
+            "(or retrain it with train_models.py --preset best, which adds the speaker-independent way)"
+        )
+    X = np.concatenate(features).astype(np.float64) if features else np.zeros((0, 0))
+    speakers = [speaker_of(p, grouping) for p in paths] if grouping != "none" else []
+    counts = {name: speakers.count(name) for name in set(speakers)}
+    out, kept, used, problems, batch_speakers = [], [], [], [], set()
+    for index, path in enumerate(paths):
+        row = X[index : index + 1]
+        if grouping == "none":
+            recordings, way = X[:0], "independent"
+        elif enrollments is not None:
+            name = enrolled_name(path, grouping)
+            enrolled = enrollments.get(name)
+            if enrolled is None:
+                recordings, way = X[:0], "independent"
+                if prior is None:
+                    known = ", ".join(sorted(enrollments)) or "none"
+                    problems.append(
+                        f"{path}: speaker {name!r} is not enrolled (enrolled: {known}), and this model has no "
+                        "speaker-independent way"
+                    )
+                    continue
+            else:
+                recordings, way = enrolled.features, "enrollment"
+        elif counts[speakers[index]] >= MIN_BATCH_FILES:
+            recordings, way = X[[i for i, s in enumerate(speakers) if s == speakers[index]]], "batch"
+            batch_speakers.add(speakers[index])
+        else:
+            recordings, way = X[:0], "independent"
+            if prior is None:
+                problems.append(
+                    f"{path}: {speakers[index]} has no other file here; this model normalizes every speaker by "
+                    "their own recordings, so give several files of each speaker, or --enroll recordings of them"
+                )
+                continue
+        if prior is not None:
+            out.append(prior.standardize(row, recordings))
+        elif len(recordings) < 2:
+            problems.append(
+                f"{path}: the enrollment of {enrolled_name(path, grouping)!r} holds {len(recordings)} recording; "
+                "this model needs at least two (a model retrained with --preset best takes one)"
+            )
+            continue
+        else:
+            spread = recordings.std(axis=0)
+            out.append(
+                ((row - recordings.mean(axis=0)) / np.where(spread > 1e-8, spread, 1.0)).astype(np.float32)
+            )
+        kept.append(index)
+        used.append((way, len(recordings)))
+    for name in sorted(batch_speakers):
+        if counts[name] < RELIABLE_SPEAKER_FILES:
+            print(
+                f"note: {name} has {counts[name]} files; speaker statistics from fewer than "
+                f"{RELIABLE_SPEAKER_FILES} are noisy, so expect lower accuracy",
+                file=sys.stderr,
+            )
+    normalized = np.concatenate(out) if out else np.zeros((0, X.shape[1] if X.ndim == 2 else 0), np.float32)
+    return normalized, np.array(kept, dtype=np.int64), used, problems
 
 
 def normalize_by_speaker(
@@ -320,18 +505,42 @@ def _paired_by_take(
 
 
 def predict_files(
-    model: EmotionModel, paths: list[Path], speaker_groups: str = "auto", check_speech: bool = True
+    model: EmotionModel,
+    paths: list[Path],
+    speaker_groups: str = "auto",
+    check_speech: bool = True,
+    enrollments: dict[str, Enrollment] | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """One row per file (or clip, or take) that could be read: path, predicted emotion, one probability per emotion.
 
     Files that cannot be decoded, that hold no speech (with ``check_speech``), or, for a
-    speaker-normalized model, whose speaker has no other file, are returned as messages
+    speaker-normalized model, that cannot be standardised, are returned as messages
     instead of ending the run. An AU model's ``path`` names the clip (its CSV, or
     ``TABLE.csv:NAME``); an audio+AU model's the audio file of the take.
+
+    An audio model standardised per speaker also gives, per file, ``speaker_path`` (how
+    its speaker's statistics were known: ``batch``, ``enrollment`` or ``independent``) and
+    ``speaker_files`` (how many recordings they came from); see
+    :func:`standardize_audio_by_speaker` for ``speaker_groups`` and ``enrollments``.
+
+    Raises
+    ------
+    ValueError
+        When ``speaker_groups`` or ``enrollments`` ask for a way the model cannot serve
+        (the message says which it can).
     """
+    if speaker_groups not in SPEAKER_GROUPS:
+        raise ValueError(f"speaker_groups must be one of {', '.join(SPEAKER_GROUPS)}, not {speaker_groups!r}")
     settings = FeatureSettings.from_dict(model.metadata["features"])
     kind = model.kind
     emotions = model.metadata["emotions"]
+    ways = speaker_paths(model)
+    per_speaker_audio = kind == "audio" and settings.speaker_norm
+    if not per_speaker_audio and ways and (speaker_groups == "none" or enrollments is not None):
+        raise ValueError(
+            f"this {kind} model standardises action units by the files given of each speaker only; "
+            "give several files of each speaker (no --speaker-groups none, no --enroll)"
+        )
     problems: list[str] = []
     wrong = [p for p in paths if p.suffix.lower() not in INPUT_EXTENSIONS[kind]]
     problems += [
@@ -347,14 +556,20 @@ def predict_files(
             except MediaError as error:
                 problems.append(str(error))
 
-    audio_norm = "zscore" if settings.speaker_norm else "none"
+    speaker_columns: list[tuple[str, int]] | None = None
     components = {
-        "audio": (audio_norm,),
         "au": (settings.au_normalization,),
-        "fusion_au": (audio_norm, settings.au_normalization),
+        "fusion_au": ("zscore" if settings.speaker_norm else "none", settings.au_normalization),
     }.get(kind, ("none",) * (2 if kind == "fusion" else 1))
     labels: list[str] | None = None
-    if kind == "au":
+    if per_speaker_audio:
+        pairs = list(decoded(kind, paths))
+        normalized, kept, speaker_columns, left_out = standardize_audio_by_speaker(
+            model, [f for _, f in pairs], [p for p, _ in pairs], speaker_groups, enrollments
+        )
+        problems += left_out
+        inputs = [(pairs[i][0], normalized[row : row + 1]) for row, i in enumerate(kept)]
+    elif kind == "au":
         clips, face_problems = face_inputs(paths, settings)
         problems += face_problems
         inputs = [(name, features) for _, name, features in clips]
@@ -369,7 +584,7 @@ def predict_files(
         # One file at a time (a full-size video clip is 18 MB of floats), except when every
         # file of a speaker must be seen before any of them can be normalized.
         inputs = decoded(kind, paths)
-    if any(how != "none" for how in components):
+    if not per_speaker_audio and any(how != "none" for how in components):
         pairs = list(inputs)
         pair_labels = labels or [str(p) for p, _ in pairs]
         inputs = []
@@ -390,11 +605,18 @@ def predict_files(
     rows = []
     for index, (path, features) in enumerate(inputs):
         probabilities = model.predict(features)[0]
-        rows.append(
-            {
-                "path": labels[index] if labels is not None else str(path),
-                "predicted": emotions[int(probabilities.argmax())],
-                **{e: float(p) for e, p in zip(emotions, probabilities, strict=True)},
-            }
-        )
-    return pd.DataFrame(rows, columns=["path", "predicted", *emotions]), problems
+        row = {
+            "path": labels[index] if labels is not None else str(path),
+            "predicted": emotions[int(probabilities.argmax())],
+            **{e: float(p) for e, p in zip(emotions, probabilities, strict=True)},
+        }
+        if speaker_columns is not None:
+            row["speaker_path"], row["speaker_files"] = speaker_columns[index]
+        rows.append(row)
+    columns = [
+        "path",
+        "predicted",
+        *emotions,
+        *(["speaker_path", "speaker_files"] if per_speaker_audio else []),
+    ]
+    return pd.DataFrame(rows, columns=columns), problems

@@ -35,6 +35,18 @@ def ravdess_video() -> Path:
 
 
 @pytest.fixture(scope="session")
+def demo_audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Synthetic demo audio of six actors (both channels, 16 speech files each), organized; shared by the session."""
+    import organize_data
+    from ravdess_emotion.corpus.demo import write_demo_dataset
+
+    root = tmp_path_factory.mktemp("demo_audio")
+    write_demo_dataset(root / "source", actors=range(1, 7), video=False, progress=False)
+    assert organize_data.main(["--source", str(root / "source"), "--dest", str(root / "organized")]) == 0
+    return root / "organized"
+
+
+@pytest.fixture(scope="session")
 def audio_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An untrained audio model (MFCC 13 x 40) saved as train_models.py saves it, with its feature settings."""
     model = AudioEmotionCNNLSTM()

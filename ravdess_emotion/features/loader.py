@@ -190,11 +190,15 @@ class RAVDESSDataLoader:
 
     # -- public datasets
 
-    def load_audio_dataset(self, channel: str = "speech", return_info: bool = False):
+    def load_audio_dataset(
+        self, channel: str = "speech", return_info: bool = False, standardize: bool = True
+    ):
         """Audio features of every audio-only file of a channel.
 
-        With ``settings.speaker_norm`` every feature is standardised within each actor's
-        own files (``ravdess_emotion.features.functionals.speaker_normalize``); the cache keeps them raw.
+        With ``settings.speaker_norm`` (and ``standardize``) every feature is standardised
+        within each actor's own files (``ravdess_emotion.features.functionals.speaker_normalize``);
+        the cache keeps them raw, and ``standardize=False`` returns them so
+        (``ravdess_emotion.batches.SpeakerStandardizedCopies`` standardises them itself).
 
         Returns
         -------
@@ -204,19 +208,19 @@ class RAVDESSDataLoader:
         info : pd.DataFrame, only with ``return_info``: the manifest row of each sample
         """
         X, y, info = self._cached_audio(channel)
-        if self.settings.speaker_norm:
+        if self.settings.speaker_norm and standardize:
             X = speaker_normalize(X, info["actor"].to_numpy())
         return (X, y, info) if return_info else (X, y)
 
     def load_audio_speed_copies(
-        self, channel: str, speeds: Sequence[float], info: pd.DataFrame
+        self, channel: str, speeds: Sequence[float], info: pd.DataFrame, standardize: bool = True
     ) -> list[np.ndarray]:
         """The audio features of the files in ``info`` played faster or slower: one array per speed.
 
         Speed perturbation for training (``train_models.py --speed-perturbation``): each
         copy is extracted and cached like the original (``FeatureSettings.playback_speed``)
-        and, with ``settings.speaker_norm``, standardised per actor within its own copy,
-        so that an actor at another speed counts as another speaker.
+        and, with ``settings.speaker_norm`` (and ``standardize``), standardised per actor
+        within its own copy, so that an actor at another speed counts as another speaker.
 
         Parameters
         ----------
@@ -241,7 +245,7 @@ class RAVDESSDataLoader:
                 strict=self.strict,
                 manifest=self._manifest,
             )
-            X, _, copy_info = loader.load_audio_dataset(channel, return_info=True)
+            X, _, copy_info = loader.load_audio_dataset(channel, return_info=True, standardize=standardize)
             self.skipped.extend(loader.skipped)
             position = pd.Index(copy_info["path"]).get_indexer(info["path"])
             if (position < 0).any():

@@ -29,6 +29,7 @@ from ravdess_emotion.training.recipes import (
     ModelSpec,
     apply_preset,
     check_speeds,
+    enrollment_batch_size,
 )
 
 DEFAULT_TEST_ACTORS = (21, 22, 23, 24)
@@ -52,6 +53,10 @@ class RunConfig:
     speed_perturbation : tuple of float or None
         Playback speeds of extra training copies of the audio models; ``()`` for none,
         None for the preset's.
+    enrollment_sizes : tuple of int, or None, or "preset"
+        Of a speaker-normalized audio model (``ModelSpec.enrollment_sizes``): recordings
+        per speaker of the enrollment copies, ``()`` for a speaker prior without them,
+        None for neither; ``"preset"`` (the default) for the preset's.
     epochs, batch_size : int or None
         For every model; None for each model's (or the preset's) default.
     learning_rate, dropout : float
@@ -90,6 +95,7 @@ class RunConfig:
     preset: str = "seed"
     audio_model: str | None = None
     speed_perturbation: tuple[float, ...] | None = None
+    enrollment_sizes: tuple[int, ...] | None | str = "preset"
     epochs: int | None = None
     batch_size: int | None = None
     learning_rate: float = 1e-3
@@ -130,6 +136,16 @@ class RunConfig:
             )
         if self.speed_perturbation is not None:
             set_(self, "speed_perturbation", check_speeds(tuple(float(s) for s in self.speed_perturbation)))
+        if self.enrollment_sizes != "preset":
+            if isinstance(self.enrollment_sizes, str):
+                raise ValueError(
+                    f"enrollment_sizes: a tuple of ints, None or 'preset', not {self.enrollment_sizes!r}"
+                )
+            if self.enrollment_sizes is not None:
+                sizes = tuple(int(k) for k in self.enrollment_sizes)
+                if any(k < 1 for k in sizes):
+                    raise ValueError(f"enrollment_sizes must be positive recordings per speaker, got {sizes}")
+                set_(self, "enrollment_sizes", sizes)
         set_(self, "test_actors", tuple(sorted(int(a) for a in self.test_actors)))
         if self.val_actors is not None:
             if self.folds is not None:
@@ -154,8 +170,17 @@ class RunConfig:
             overrides["model_class"] = AUDIO_MODEL_CLASSES[self.audio_model]
         if self.speed_perturbation is not None:
             overrides["speeds"] = self.speed_perturbation
+        if self.enrollment_sizes != "preset":
+            overrides["enrollment_sizes"] = self.enrollment_sizes
         specs = [apply_preset(MODEL_SPECS[name], PRESETS[self.preset]) for name in self.models]
         specs = [replace(s, **overrides) if s.kind == "audio" else s for s in specs]
+        if self.audio_settings.speaker_norm:  # the copies standardised per speaker come in larger batches
+            specs = [
+                replace(s, batch_size=enrollment_batch_size(s.batch_size, s.enrollment_sizes))
+                if s.kind == "audio"
+                else s
+                for s in specs
+            ]
         if self.speed_perturbation is not None:  # the audio of an audio+AU model is perturbed too
             specs = [
                 replace(s, speeds=self.speed_perturbation) if s.kind == "fusion_au" else s for s in specs
@@ -187,7 +212,7 @@ class RunConfig:
         for name in ("audio_settings", "video_settings"):
             if isinstance(known.get(name), dict):
                 known[name] = FeatureSettings.from_dict(known[name])  # type: ignore[arg-type]
-        for name in ("models", "speed_perturbation", "test_actors", "val_actors"):
+        for name in ("models", "speed_perturbation", "enrollment_sizes", "test_actors", "val_actors"):
             if isinstance(known.get(name), list):
                 known[name] = tuple(known[name])  # type: ignore[arg-type]
         return cls(**known)  # type: ignore[arg-type]

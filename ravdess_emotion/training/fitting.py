@@ -26,6 +26,7 @@ import pandas as pd
 from ravdess_emotion.batches import TrainingInputs
 from ravdess_emotion.core.files import atomic_path
 from ravdess_emotion.core.ravdess import EMOTIONS
+from ravdess_emotion.features.speakers import SPEAKER_PATHS
 from ravdess_emotion.models import EmotionModel
 from ravdess_emotion.training.config import RunConfig
 from ravdess_emotion.training.metrics import classification_metrics
@@ -88,6 +89,7 @@ def fit_and_evaluate(
         "augment": augment,
         "refit": refit,
         "speed_perturbation": list(spec.speeds),
+        "enrollment_sizes": None if spec.enrollment_sizes is None else list(spec.enrollment_sizes),
         "train_actors": split.train_actors,
         "val_actors": split.val_actors,
         "test_actors": split.test_actors,
@@ -147,6 +149,10 @@ def fit_and_evaluate(
         )
     if not measured_before_refit:
         y_pred = model.predict_classes(X.eval_data(rows, batch_size=batch_size)[0])
+    # What the inputs learned from the final model's training rows (a speaker prior) travels with it.
+    model.metadata.update(getattr(X, "model_metadata", dict)())
+    if "speaker_prior" in model.metadata:
+        model_config["speaker_paths"] = list(SPEAKER_PATHS)
     return FitResult(
         model=model,
         history=history_dict,

@@ -3,7 +3,10 @@
 ``--preset seed`` (the default) trains the seed's CNN-LSTM on MFCC images; ``--preset
 best`` the audio model that measured best in ``benchmarks/audio.py``: L2-penalised
 logistic regression on utterance functionals standardised per speaker, trained for
-speech also on copies of each training file played slightly faster and slower.
+speech also on copies of each training file played slightly faster and slower, and on
+copies standardised as a prediction would with a few or none of the speaker's
+recordings (``ravdess_emotion.features.speakers``), so that the model also predicts a
+single recording or an enrolled speaker.
 
 The action-unit models (``au-*`` faces only, ``fusion-au-*`` audio and faces) follow
 the preset too: under ``seed`` the seed's ideas on action units (an LSTM over AU frames;
@@ -16,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ravdess_emotion.features.settings import PLAYBACK_SPEED_RANGE, FeatureSettings
+from ravdess_emotion.features.speakers import ENROLLMENT_SIZES
 from ravdess_emotion.models import (
     MODEL_CLASSES,
     AudioAUEmotionFusion,
@@ -43,6 +47,12 @@ class ModelSpec:
     preset: str = "seed"
     speeds: tuple[float, ...] = ()
     """Playback speeds of the extra training copies (speed perturbation); audio only."""
+    enrollment_sizes: tuple[int, ...] | None = None
+    """For a speaker-normalized audio model: None trains on features standardised by all of
+    each actor's recordings only (it then predicts batches of a speaker's files, or with
+    enrollment); a tuple (``()`` included) trains it with a speaker prior and copies
+    standardised by the prior alone and by that many recordings per speaker, so it also
+    predicts a single recording (``ravdess_emotion.features.speakers``)."""
 
     @property
     def file_stem(self) -> str:
@@ -91,6 +101,8 @@ class Preset:
     """Feature settings (``FeatureSettings`` fields) of the audio and action-unit models."""
     speed_perturbation: dict[str, tuple[float, ...]] = field(default_factory=dict)
     """Per channel, the playback speeds of extra training copies of every training file."""
+    enrollment_sizes: tuple[int, ...] | None = None
+    """Of the audio models: see ``ModelSpec.enrollment_sizes``."""
     epochs: int = 50
     batch_size: int = 16
     refit: bool = False
@@ -115,7 +127,8 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "best",
             "L2-penalised logistic regression on 1,456 utterance functionals (MFCC, log-mel, pitch, "
-            "loudness and spectral statistics) at 16 kHz, standardised per speaker; speech trains on "
+            "loudness and spectral statistics) at 16 kHz, standardised per speaker (by all of a speaker's "
+            "files, a few enrolled ones, or none: one model for all three); speech trains on "
             "extra copies played at 0.9, 0.95, 1.05 and 1.1 times the speed; for faces logistic "
             "regression on action-unit means standardised and ranked per actor, and late fusion of the "
             "two for audio + faces",
@@ -136,6 +149,9 @@ PRESETS: dict[str, Preset] = {
             # Song measured worse with these copies (benchmarks/audio.py --folds 5: 0.891 without,
             # 0.819 with); speech better (0.631 without, 0.682 with).
             speed_perturbation={"speech": (0.9, 0.95, 1.05, 1.1)},
+            # One recording alone, a few enrolled ones, or all of a speaker's: one model for all
+            # (benchmarks/speakers.py).
+            enrollment_sizes=ENROLLMENT_SIZES,
             epochs=60,
             batch_size=32,
             refit=True,
@@ -161,6 +177,25 @@ def parse_speeds(text: str) -> tuple[float, ...]:
     if not speeds:
         raise ValueError(_speeds_message(text))
     return check_speeds(speeds, text)
+
+
+def parse_enrollment_sizes(text: str) -> tuple[int, ...] | None:
+    """``'1,3,10'`` → ``(1, 3, 10)``; ``'prior'`` → ``()`` (a prior, no enrollment copies); ``'none'`` → None (no prior)."""
+    word = text.strip().lower()
+    if word == "none":
+        return None
+    if word == "prior":
+        return ()
+    try:
+        sizes = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) < 1:
+        raise ValueError(
+            f"--enrollment-copies: give recordings per speaker as positive integers ('1,3,10'), 'prior' or "
+            f"'none'; got {text!r}"
+        )
+    return sizes
 
 
 def check_speeds(speeds: tuple[float, ...], given: str | None = None) -> tuple[float, ...]:
@@ -204,4 +239,16 @@ def apply_preset(spec: ModelSpec, preset: Preset) -> ModelSpec:
         batch_size=preset.batch_size,
         preset=preset.name,
         speeds=preset.speed_perturbation.get(spec.channel, ()),
+        enrollment_sizes=preset.enrollment_sizes,
     )
+
+
+def enrollment_batch_size(batch_size: int, enrollment_sizes: tuple[int, ...] | None) -> int:
+    """The batch size that keeps the steps per epoch of ``batch_size`` when every file comes in several standardisations.
+
+    With a speaker prior each training file is there standardised by all of its
+    speaker's files, by none, and by each of ``enrollment_sizes`` recordings, so an epoch
+    holds ``2 + len(enrollment_sizes)`` times as many rows; batches as many times larger
+    keep the number of optimizer steps, and the training time, of the recipe without them.
+    """
+    return batch_size if enrollment_sizes is None else batch_size * (2 + len(enrollment_sizes))

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ravdess_emotion.batches import SpeedCopies, TrainingInputs, as_training_inputs
+from ravdess_emotion.batches import SpeakerStandardizedCopies, SpeedCopies, TrainingInputs, as_training_inputs
 from ravdess_emotion.core.files import write_text_atomically
 from ravdess_emotion.features.loader import RAVDESSDataLoader
 from ravdess_emotion.training.config import RunConfig
@@ -83,6 +83,11 @@ def load_training_inputs(
     faces); video and fusion stream from the frame store, so memory does not grow with
     the number of clips.
     """
+    if spec.kind == "audio" and spec.enrollment_sizes is not None and loader.settings.speaker_norm:
+        X, y, info = loader.load_audio_dataset(spec.channel, return_info=True, standardize=False)
+        copies = loader.load_audio_speed_copies(spec.channel, spec.speeds, info, standardize=False)
+        speakers = info["actor"].to_numpy()
+        return SpeakerStandardizedCopies(X, speakers, copies, spec.enrollment_sizes), y, info
     if spec.kind == "audio":
         X, y, info = loader.load_audio_dataset(spec.channel, return_info=True)
         if spec.speeds:

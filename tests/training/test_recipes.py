@@ -12,8 +12,9 @@ BEST = train_models.PRESETS["best"].feature_settings()
 def test_preset_sets_audio_defaults_and_explicit_options_win() -> None:
     args = train_models.parse_args(["--preset", "best", "--models", "audio-speech,video-song"])
     audio, video = args.specs()
-    assert audio.model_class is AudioEmotionLogistic and (audio.epochs, audio.batch_size) == (60, 32)
-    assert audio.speeds == (0.9, 0.95, 1.05, 1.1)
+    # 32 files a batch, each standardised 5 ways: by all of its speaker's, by none, by 1, 3 and 10.
+    assert audio.model_class is AudioEmotionLogistic and (audio.epochs, audio.batch_size) == (60, 32 * 5)
+    assert audio.speeds == (0.9, 0.95, 1.05, 1.1) and audio.enrollment_sizes == (1, 3, 10)
     assert video == train_models.MODEL_SPECS["video-song"]
     assert args.audio_settings == BEST and args.video_settings.audio_features == "mfcc"
     assert args.refit is True and args.patience == 0
@@ -30,6 +31,17 @@ def test_preset_sets_audio_defaults_and_explicit_options_win() -> None:
     )
     assert not args.audio_settings.speaker_norm and args.audio_settings.sample_rate == 22050
     assert (args.patience, args.refit) == (5, False)
+    # Without per-speaker normalization there is nothing to copy: the batch stays the preset's.
+    assert args.specs()[0].batch_size == 32
+    for option, sizes, batch in (("none", None, 32), ("prior", (), 64), ("2,20", (2, 20), 128)):
+        spec = train_models.parse_args(["--preset", "best", "--enrollment-copies", option]).specs()[0]
+        assert (spec.enrollment_sizes, spec.batch_size) == (sizes, batch)
+    assert (
+        train_models.parse_args(["--preset", "best", "--batch-size", "8"]).batch_size == 8
+    )  # it wins in fitting
+    for bad in ("0,3", "three", ""):
+        with pytest.raises(SystemExit):
+            train_models.parse_args(["--preset", "best", "--enrollment-copies", bad])
     seed = train_models.parse_args([])
     # The seed's audio settings; the action-unit models of the seed preset read AU sequences.
     assert seed.specs()[0].model_class is AudioEmotionCNNLSTM

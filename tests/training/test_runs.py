@@ -12,24 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import organize_data
 import predict
 import train_models
-from ravdess_emotion.corpus.demo import write_demo_dataset
 from ravdess_emotion.features.functionals import feature_names, n_features
 from ravdess_emotion.features.loader import RAVDESSDataLoader
 from ravdess_emotion.models import AudioEmotionLogistic
 
 BEST = train_models.PRESETS["best"].feature_settings()
-
-
-@pytest.fixture(scope="module")
-def demo_audio(tmp_path_factory) -> Path:
-    """Synthetic demo audio of six actors (both channels), organized."""
-    root = tmp_path_factory.mktemp("best")
-    write_demo_dataset(root / "source", actors=range(1, 7), video=False, progress=False)
-    assert organize_data.main(["--source", str(root / "source"), "--dest", str(root / "organized")]) == 0
-    return root / "organized"
 
 
 def test_loader_normalizes_per_actor_and_caches_raw_features(demo_audio: Path, tmp_path: Path) -> None:
@@ -70,7 +59,7 @@ def test_best_preset_trains_refits_saves_and_predicts(demo_audio: Path, tmp_path
     summary = pd.read_csv(tmp_path / "reports" / "summary.csv")
     assert summary["model"].tolist() == ["audio-speech (best)"]
 
-    # Predict: files of two actors are normalized per actor; a lone file is refused, by name.
+    # Predict: files of two actors are normalized per actor; a lone file without any statistics.
     model = tmp_path / "models" / "audio_emotion_speech_best.h5"
     files = sorted((demo_audio / "audio" / "speech").rglob("*-0[56].wav"))
     lone = tmp_path / "elsewhere" / "recording.wav"
@@ -79,8 +68,9 @@ def test_best_preset_trains_refits_saves_and_predicts(demo_audio: Path, tmp_path
     assert predict.main([str(model), *map(str, files), str(lone), "--format", "csv"]) == 0
     captured = capsys.readouterr()
     table = pd.read_csv(pd.io.common.StringIO(captured.out))
-    assert sorted(table["path"]) == sorted(map(str, files))
-    assert "recording.wav" in captured.err and "give several files of each speaker" in captured.err
+    assert sorted(table["path"]) == sorted(map(str, [*files, lone]))
+    ways = dict(zip(table["path"], table["speaker_path"], strict=True))
+    assert ways.pop(str(lone)) == "independent" and set(ways.values()) == {"batch"}
 
     # Without test actors, the metrics come from the validation actors before they are trained on.
     assert train_models.main([*common, "--epochs", "3", "--test-actors", "none", *dirs]) == 0
@@ -88,9 +78,18 @@ def test_best_preset_trains_refits_saves_and_predicts(demo_audio: Path, tmp_path
     assert run["evaluated_on"] == "validation, before the refit"
 
 
-@pytest.mark.parametrize(("channel", "speeds", "copies"), [("song", "none", 1), ("speech", "0.9,1.1", 3)])
+@pytest.mark.parametrize(
+    ("channel", "speeds", "enrollment", "copies"),
+    [
+        ("song", "none", "none", 1),
+        ("speech", "0.9,1.1", "none", 3),
+        # Each version standardised by all of its speaker's files, by none, and by 1, 3, 10 of them.
+        ("speech", "0.9,1.1", "1,3,10", 3 * 5),
+        ("song", "none", "prior", 2),
+    ],
+)
 def test_refit_trains_on_training_and_validation_actors(
-    demo_audio: Path, tmp_path: Path, monkeypatch, channel: str, speeds: str, copies: int
+    demo_audio: Path, tmp_path: Path, monkeypatch, channel: str, speeds: str, enrollment: str, copies: int
 ) -> None:
     seen: list[tuple[int, int | None]] = []
     original = AudioEmotionLogistic.train
@@ -111,13 +110,14 @@ def test_refit_trains_on_training_and_validation_actors(
         "--epochs",
         "2",
     ]
-    args += ["--speed-perturbation", speeds, "--test-actors", "6", "--val-actors", "5", "--verbose", "0"]
+    args += ["--speed-perturbation", speeds, "--enrollment-copies", enrollment]
+    args += ["--test-actors", "6", "--val-actors", "5", "--verbose", "0"]
     assert train_models.main([*args, *dirs]) == 0
     manifest = pd.read_csv(demo_audio / "manifest.csv")
     per_actor = (
         (manifest["channel"] == channel) & (manifest["actor"] == 1) & (manifest["modality"] == 3)
     ).sum()
-    # Training files come with their speed copies; validation files never do.
+    # Training files come with their speed and standardisation copies; validation files never do.
     assert seen == [(copies * 4 * per_actor, per_actor), (copies * 5 * per_actor, None)]
 
 

@@ -1,0 +1,220 @@
+"""How well the audio model knows a speaker: all recordings, a few enrolled ones, or none, on real RAVDESS.
+
+For speech and song, on the same K actor folds as ``benchmarks/audio.py``
+(``ravdess_emotion.training.splits.actor_folds``, seed 42), it trains ``--preset best``
+on each fold's training actors twice: as it is (with a speaker prior and enrollment
+copies, ``train_models.py --enrollment-copies 1,3,10``) and, as the baseline of the
+same run, as it was before (``--enrollment-copies none``: standardised by each actor's
+own recordings only). Each test actor is then predicted through
+``ravdess_emotion.prediction.standardize_audio_by_speaker``, what ``predict.py`` runs:
+
+- targets: the actor's recordings of statement 2 ("Dogs are sitting by the door");
+- batch: standardised by all of the actor's recordings (both statements), as the main
+  benchmark and the cross-validation of ``train_models.py`` do;
+- independent: no recording of the actor known (``--speaker-groups none``);
+- enrolled k: ``k`` recordings of statement 1 drawn at random (``--draws`` draws),
+  never a target (``--enroll``);
+- unbalanced: enrolled with the actor's neutral and calm recordings of statement 1 only
+  (6 recordings), as a user's everyday speech would be.
+
+    python -m benchmarks.speakers --ravdess ../shared/ravdess --folds 5
+
+Results go to ``reports/benchmark_speakers.md`` and ``.csv``, with the command line,
+package versions and the actors of every fold in ``benchmark_speakers.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import ravdess_emotion.core.backend  # noqa: F401  (before keras: picks and starts the backend)
+
+# isort: split
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.records import write_record
+from ravdess_emotion.core.cli_text import plain_text
+from ravdess_emotion.corpus.organize import organize
+from ravdess_emotion.features.speakers import Enrollment
+from ravdess_emotion.models import EmotionModel
+from ravdess_emotion.prediction import standardize_audio_by_speaker
+from ravdess_emotion.training.config import RunConfig
+from ravdess_emotion.training.fitting import fit_and_evaluate
+from ravdess_emotion.training.runs import load_training_inputs, loader_for
+from ravdess_emotion.training.splits import actor_folds
+
+ENROLLMENT_SIZES = (1, 3, 5, 10, 20)
+RECIPES = {
+    "prior": ("--preset best (speaker prior, enrollment copies 1,3,10)", "preset"),
+    "before": ("--preset best --enrollment-copies none (each actor's own statistics only)", None),
+}
+
+
+def ways_of_actor(
+    model: EmotionModel,
+    raw: np.ndarray,
+    y: np.ndarray,
+    info: pd.DataFrame,
+    rows: np.ndarray,
+    draws: int,
+    rng: np.random.Generator,
+) -> dict[str, float]:
+    """Accuracy on one test actor's statement-2 recordings for every way of knowing the actor; NaN where impossible."""
+    paths = [Path(name) for name in info["filename"].iloc[rows]]
+    statement = info["statement"].to_numpy()[rows]
+    targets = np.flatnonzero(statement == 2)
+    pool = np.flatnonzero(statement == 1)
+    actor = f"actor-{int(info['actor'].iloc[rows[0]]):02d}"
+    features = [raw[rows[i]][None] for i in range(len(rows))]
+    target_features = [features[i] for i in targets]
+    target_paths = [paths[i] for i in targets]
+    truth = y[rows][targets]
+
+    def accuracy(normalized: np.ndarray, kept: np.ndarray) -> float:
+        if len(kept) < len(targets):
+            return float("nan")  # the model cannot predict every target this way
+        return float((model.predict(normalized).argmax(axis=1) == truth).mean())
+
+    def enrolled(chosen: np.ndarray) -> float:
+        enrollment = Enrollment(actor, raw[rows[chosen]], {})
+        normalized, kept, _, _ = standardize_audio_by_speaker(
+            model, target_features, target_paths, "auto", {actor: enrollment}
+        )
+        return accuracy(normalized, kept)
+
+    results: dict[str, float] = {}
+    normalized, kept, _, _ = standardize_audio_by_speaker(model, features, paths, "auto")
+    results["batch"] = (
+        float((model.predict(normalized[targets]).argmax(axis=1) == truth).mean())
+        if len(kept) == len(rows)
+        else float("nan")
+    )
+    try:
+        normalized, kept, _, _ = standardize_audio_by_speaker(model, target_features, target_paths, "none")
+        results["independent"] = accuracy(normalized, kept)
+    except ValueError:  # a model without a speaker-independent way
+        results["independent"] = float("nan")
+    for k in ENROLLMENT_SIZES:
+        scores = [enrolled(rng.choice(pool, size=min(k, len(pool)), replace=False)) for _ in range(draws)]
+        results[f"enrolled {k}"] = float(np.mean(scores))
+        results[f"enrolled {k} draw std"] = float(np.std(scores))
+    calm = pool[np.isin(y[rows][pool], (0, 1))]  # neutral and calm (class indices 0 and 1)
+    results["unbalanced"] = enrolled(calm)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=plain_text(__doc__.split("\n\n")[0]),
+        epilog=plain_text(__doc__.split("\n\n", 1)[1]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--ravdess",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent.parent / "shared" / "ravdess",
+        help="real RAVDESS audio: archives or Actor_NN folders (default %(default)s)",
+    )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=Path("data/benchmark"),
+        help="organized copy and caches, shared with benchmarks.audio (default %(default)s)",
+    )
+    parser.add_argument("--channels", default="speech,song", help="default %(default)s")
+    parser.add_argument("--folds", type=int, default=5, help="actor folds (default %(default)s)")
+    parser.add_argument(
+        "--draws", type=int, default=10, help="random enrollments per size and actor (default %(default)s)"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="epochs per fold (default: the preset's, 60)"
+    )
+    parser.add_argument("--seed", type=int, default=42, help="default %(default)s")
+    parser.add_argument("--reports-dir", type=Path, default=Path("reports"), help="default %(default)s")
+    args = parser.parse_args(argv)
+    if not args.ravdess.is_dir():
+        print(f"error: {args.ravdess} not found: point --ravdess at the RAVDESS audio", file=sys.stderr)
+        return 2
+    organized = args.work_dir / "organized"
+    organize(args.ravdess, organized, progress=True)
+    args.reports_dir.mkdir(parents=True, exist_ok=True)
+    rows, fold_actors, started = [], {}, time.time()
+    for channel in args.channels.split(","):
+        for recipe, (label, sizes) in RECIPES.items():
+            reports = args.reports_dir / "benchmark_speakers" / f"{recipe}_{channel}"
+            config = RunConfig(
+                data_dir=organized,
+                models=(f"audio-{channel}",),
+                preset="best",
+                enrollment_sizes=sizes,
+                epochs=args.epochs,
+                folds=args.folds,
+                seed=args.seed,
+                verbose=0,
+                reports_dir=reports,
+                plots_dir=reports / "plots",
+                models_dir=args.work_dir / "models",
+            )
+            spec = config.specs()[0]
+            loader = loader_for(spec, config)
+            inputs, y, info = load_training_inputs(loader, spec)
+            raw = loader.load_audio_dataset(channel, standardize=False)[0]
+            actors = info["actor"].to_numpy()
+            folds = actor_folds(actors, args.folds, seed=args.seed)
+            fold_actors[channel] = [split.test_actors for split in folds]
+            rng = np.random.default_rng(args.seed)
+            for index, split in enumerate(folds, start=1):
+                tag = f"speakers_{recipe}_{channel}_fold{index}"
+                fit = fit_and_evaluate(spec, inputs, y, split, loader.settings.to_dict(), config, tag)
+                fit.model.metadata = {**fit.config, **fit.model.metadata}  # what saving would write beside it
+                per_actor = [
+                    ways_of_actor(fit.model, raw, y, info, np.flatnonzero(actors == actor), args.draws, rng)
+                    for actor in split.test_actors
+                ]
+                fold = pd.DataFrame(per_actor).mean()
+                rows.append({"recipe": label, "channel": channel, "fold": index, **fold.to_dict()})
+                print(rows[-1], flush=True)
+    table = pd.DataFrame(rows)
+    table.to_csv(args.reports_dir / "benchmark_speakers.csv", index=False)
+    ways = [c for c in table.columns if c not in ("recipe", "channel", "fold") and "draw std" not in c]
+    summary = []
+    for (recipe, channel), group in table.groupby(["recipe", "channel"], sort=False):
+        for way in ways:
+            values = group[way].dropna()
+            draw_std = f"{way} draw std"
+            summary.append(
+                {
+                    "channel": channel,
+                    "recipe": recipe,
+                    "way": way,
+                    "accuracy": f"{values.mean():.3f} ± {values.std(ddof=1):.3f}"
+                    if len(values)
+                    else "cannot",
+                    "std over draws": f"{group[draw_std].mean():.3f}" if draw_std in group else "",
+                }
+            )
+    summary_table = pd.DataFrame(summary)
+    wide = summary_table.pivot_table(
+        index="way", columns=["channel", "recipe"], values="accuracy", aggfunc="first", sort=False
+    )
+    text = (
+        f"Accuracy on each test actor's statement-2 recordings ({args.folds}-fold actor cross-validation, "
+        f"mean ± std over folds; enrollments from statement 1, {args.draws} draws each):\n\n"
+        f"{wide.to_markdown()}\n\nIn long form, with the spread over draws:\n\n"
+        f"{summary_table.to_markdown(index=False)}\n\n{time.time() - started:.0f} s in all\n"
+    )
+    (args.reports_dir / "benchmark_speakers.md").write_text(text)
+    write_record(
+        args.reports_dir / "benchmark_speakers.json", "benchmarks.speakers", argv, fold_actors, summary
+    )
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
