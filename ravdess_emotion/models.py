@@ -36,7 +36,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from ravdess_emotion.core.files import atomic_path, write_text_atomically
+from ravdess_emotion.core.files import atomic_path, file_sha256, write_text_atomically
 from ravdess_emotion.core.ravdess import EMOTIONS
 
 ArrayOrPair = np.ndarray | Sequence[np.ndarray]
@@ -278,14 +278,18 @@ class EmotionModel:
             backend=keras.backend.backend(),
         )
         # Both are written under temporary names before either is renamed: a crash or a full
-        # disk mid-save never leaves a broken model under the real name, nor a model beside
-        # metadata it does not match.
+        # disk mid-save never leaves a broken model under the real name. Two files cannot be
+        # renamed at once, so the metadata also records the checksum of the network file it
+        # belongs to, and load() refuses a pair that a kill between the two renames split.
         metadata_path = metadata_path_for(path)
         with atomic_path(path, keep_suffix=True) as tmp:
             with _quiet_h5_notice():
                 copy = _without_optimizer(self._require_model())
                 # .h5 would otherwise keep a training config, and loading it would compile.
                 copy.save(tmp, **({"include_optimizer": False} if path.suffix == ".h5" else {}))
+            # One .json serves the .h5 and the .keras of a model: it keeps both checksums.
+            files = {**self.metadata.get("model_files", {}), path.name: file_sha256(tmp)}
+            self.metadata["model_files"] = files
             write_text_atomically(metadata_path, json.dumps(self.metadata, indent=2, sort_keys=True) + "\n")
         return path
 
@@ -320,6 +324,13 @@ class EmotionModel:
         missing = [key for key in ("num_emotions", "learning_rate", "dropout") if key not in metadata]
         if missing:
             raise ValueError(f"{metadata_file}: lacks {', '.join(missing)}; not written by this project")
+        expected = metadata.get("model_files", {}).get(path.name)  # absent in metadata of older versions
+        if expected is not None and file_sha256(path) != expected:
+            raise ValueError(
+                f"{path} and {metadata_file} do not belong together: the network file is not the one this "
+                "metadata was written for (a save interrupted between the two files, or a file copied over "
+                "the other); train the model again, or restore both files from the same run"
+            )
         instance = target(
             num_emotions=metadata["num_emotions"],
             learning_rate=metadata["learning_rate"],

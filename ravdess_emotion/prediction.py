@@ -144,6 +144,8 @@ def features_for(path: Path, kind: str, settings: FeatureSettings, check_speech:
     """Model input for one file: a batch of one, shaped as in training.
 
     Audio (also the fusion model's) is first checked for speech, see :func:`speech_samples`.
+    The fusion model's audio is the clip's audio-only twin (:func:`audio_twin`), or the
+    clip's own soundtrack when there is none or it cannot be decoded (with a note).
     """
     if kind == "audio":
         return audio_features_of_samples(speech_samples(path, settings, check_speech), settings)[None]
@@ -151,7 +153,17 @@ def features_for(path: Path, kind: str, settings: FeatureSettings, check_speech:
     frames = scale_frames(sample_frames_job(path, settings)[None])
     if kind == "video":
         return frames
-    audio = speech_samples(audio_twin(path), settings, check_speech)
+    twin = audio_twin(path)
+    try:
+        audio = speech_samples(twin, settings, check_speech)
+    except NoSpeechError:
+        raise
+    except MediaError as error:
+        if twin == path:
+            raise
+        # A broken twin (empty, cut, not audio) costs the clip nothing: it has its own soundtrack.
+        print(f"note: {error}; using the soundtrack of {path} instead", file=sys.stderr)
+        audio = speech_samples(path, settings, check_speech)
     return [mfcc_of_samples(audio, settings)[None], frames]
 
 

@@ -20,17 +20,23 @@ RAVDESS_VIDEO = SHARED / "ravdess_video"
 
 @pytest.fixture(scope="session")
 def ravdess_audio() -> Path:
-    """../shared/ravdess: real RAVDESS audio (FLAC) of actors 01-20."""
-    if not (RAVDESS_AUDIO / "Actor_01").is_dir():
+    """../shared/ravdess: real RAVDESS audio (FLAC) of actors 01-20, with its MANIFEST.tsv and make_zips.py."""
+    if not RAVDESS_AUDIO.is_dir():
         pytest.skip(f"real RAVDESS audio not found at {RAVDESS_AUDIO} (../shared is absent on a fresh clone)")
+    # The tests read actors 01 and 02, the release's manifest and its archive builder.
+    needed = [RAVDESS_AUDIO / name for name in ("Actor_01", "Actor_02", "MANIFEST.tsv", "make_zips.py")]
+    if missing := [p.name for p in needed if not p.exists()]:
+        pytest.skip(f"{RAVDESS_AUDIO} is only partly present: {', '.join(missing)} missing")
     return RAVDESS_AUDIO
 
 
 @pytest.fixture(scope="session")
 def ravdess_video() -> Path:
     """../shared/ravdess_video: six original RAVDESS MP4 clips of actor 01."""
-    if not (RAVDESS_VIDEO / "Actor_01").is_dir():
+    if not RAVDESS_VIDEO.is_dir():
         pytest.skip(f"real RAVDESS video not found at {RAVDESS_VIDEO} (../shared is absent on a fresh clone)")
+    if not any((RAVDESS_VIDEO / "Actor_01").glob("*.mp4")):
+        pytest.skip(f"{RAVDESS_VIDEO} is only partly present: no Actor_01/*.mp4")
     return RAVDESS_VIDEO
 
 

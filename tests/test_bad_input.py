@@ -50,7 +50,7 @@ from ravdess_emotion.features.caches import CacheError, load_features, save_feat
 from ravdess_emotion.features.loader import RAVDESSDataLoader
 from ravdess_emotion.features.settings import FeatureSettings
 from ravdess_emotion.features.video import sample_frames
-from ravdess_emotion.models import EmotionModel, VideoEmotion3DCNNLSTM
+from ravdess_emotion.models import AudioEmotionCNNLSTM, EmotionModel, VideoEmotion3DCNNLSTM
 
 SETTINGS = FeatureSettings(n_mfcc=13, max_frames=40, video_frames=4, video_size=(16, 16))
 
@@ -117,10 +117,16 @@ def test_bad_wav_raises_media_error(case: str, match: str, tmp_path: Path) -> No
 
 def test_wav_cut_in_half_decodes_shorter(tmp_path: Path) -> None:  # 5
     whole = _wav(2, seconds=0.5)
-    path = tmp_path / "half.wav"
+    path, uncut = tmp_path / "half.wav", tmp_path / "whole.wav"
     path.write_bytes(whole[: len(whole) // 2])
-    mfcc = extract_mfcc(path, FeatureSettings(max_frames=40))
-    assert mfcc.shape == (13, 40) and np.isfinite(mfcc).all()
+    uncut.write_bytes(whole)
+    settings = FeatureSettings(max_frames=40)
+    mfcc, full = extract_mfcc(path, settings), extract_mfcc(uncut, settings)
+    assert mfcc.shape == full.shape == (13, 40) and np.isfinite(mfcc).all()
+    # Half the audio: half the frames hold sound (the rest is the zero padding), the same as the uncut file's.
+    heard, heard_uncut = (int((np.abs(m).sum(axis=0) > 0).sum()) for m in (mfcc, full))
+    assert abs(heard - heard_uncut / 2) <= 2 and heard_uncut < 40
+    np.testing.assert_allclose(mfcc[:, : heard - 2], full[:, : heard - 2], atol=1e-3)
 
 
 def test_bad_mp4_raises_media_error(tmp_path: Path) -> None:  # 6-9
@@ -433,6 +439,7 @@ def test_predict_works_on_a_good_model(audio_model: Path, tmp_path: Path, capsys
     [
         ("random bytes, no .json", "no audio.json beside it"),  # 26
         ("random bytes with .json", "not a loadable model"),  # 27
+        ("network file replaced", "do not belong together.*train the model again"),  # 27b
         ("plain Keras model", "no audio.json beside it"),  # 28
         ("unknown model_class", "not a model of this project"),  # 29
         (".json not JSON", "not the JSON metadata"),  # 30
@@ -449,7 +456,16 @@ def test_predict_refuses_foreign_or_tampered_models(
     if case.startswith("random bytes"):
         model.write_bytes(np.random.default_rng(0).bytes(4000))
         if case == "random bytes with .json":
-            model.with_suffix(".json").write_text(json.dumps(metadata))
+            # As an older version wrote it, without the network's checksum: the file itself is read.
+            without_checksums = {k: v for k, v in metadata.items() if k != "model_files"}
+            model.with_suffix(".json").write_text(json.dumps(without_checksums))
+    elif case == "network file replaced":
+        # Another network of the same class and shape under the name: its metadata is not this one's.
+        other = AudioEmotionCNNLSTM()
+        other.build_model(SETTINGS.audio_shape)
+        other.save(tmp_path / "other.h5", metadata={"features": SETTINGS.to_dict()})
+        _copy_model(audio_model, tmp_path, metadata)
+        shutil.copyfile(tmp_path / "other.h5", model)
     elif case == "plain Keras model":
         keras.Sequential([keras.Input((13, 40)), keras.layers.Flatten(), keras.layers.Dense(8)]).save(model)
     elif case == "unknown model_class":

@@ -9,6 +9,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
@@ -179,15 +180,34 @@ def test_predict_with_action_unit_models(pipeline: dict[str, Path], capsys) -> N
 
 
 def test_fusion_prediction_uses_the_audio_twin_or_the_soundtrack(
-    pipeline: dict[str, Path], tmp_path: Path
+    pipeline: dict[str, Path], tmp_path: Path, capsys
 ) -> None:
+    model = str(pipeline["models"] / "fusion_emotion_speech.h5")
     clip = next((pipeline["organized"] / "video" / "speech" / "sad").glob("01-*.mp4"))
     assert predict.audio_twin(clip) == clip  # the organized twin lies in audio/, not beside it
-    beside = tmp_path / clip.name
-    beside.write_bytes(clip.read_bytes())
-    twin = beside.with_name("03" + clip.name[2:].replace(".mp4", ".wav"))
+
+    def probabilities(path: Path) -> tuple[np.ndarray, str]:
+        assert predict.main([model, str(path), "--format", "json", "--no-speech-check"]) == 0
+        captured = capsys.readouterr()
+        row = json.loads(captured.out)[0]
+        assert row["path"] == str(path)
+        return np.array([row[e] for e in EMOTIONS]), captured.err
+
+    soundtrack, _ = probabilities(clip)
+    # A twin beside the clip is the audio it reads: another take's voice changes the prediction.
+    with_twin = tmp_path / "twin" / clip.name
+    with_twin.parent.mkdir()
+    with_twin.write_bytes(clip.read_bytes())
+    twin = with_twin.with_name("03" + clip.name[2:].replace(".mp4", ".wav"))
+    other_voice = next((pipeline["organized"] / "audio" / "speech" / "angry").glob("03-*.wav"))
+    twin.write_bytes(other_voice.read_bytes())
+    assert predict.audio_twin(with_twin) == twin
+    assert not np.allclose(probabilities(with_twin)[0], soundtrack, atol=1e-4)
+    # An empty (or otherwise broken) twin: the clip's own soundtrack, with a note, not a skipped clip.
     twin.write_bytes(b"")
-    assert predict.audio_twin(beside) == twin
+    fallback, err = probabilities(with_twin)
+    np.testing.assert_allclose(fallback, soundtrack, atol=1e-6)
+    assert f"using the soundtrack of {with_twin} instead" in err and twin.name in err
 
 
 def test_predict_reports_bad_input(pipeline: dict[str, Path], tmp_path: Path, capsys) -> None:

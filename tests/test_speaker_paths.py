@@ -17,7 +17,7 @@ import pytest
 import predict
 import train_models
 from ravdess_emotion.core.ravdess import parse_name
-from ravdess_emotion.features.functionals import n_features
+from ravdess_emotion.features.functionals import n_features, speaker_normalize
 from ravdess_emotion.features.settings import FeatureSettings
 from ravdess_emotion.features.speakers import Enrollment, SpeakerPrior
 from ravdess_emotion.models import EmotionModel
@@ -127,6 +127,15 @@ def test_one_recording_alone_is_predicted_without_speaker_statistics(
 def test_a_model_without_the_speaker_independent_way_says_what_it_can_do(
     models: dict[str, Path], demo_audio: Path, tmp_path: Path, capsys
 ) -> None:
+    # What it can do, it does as in training: each speaker standardised by exactly their own files.
+    files = speech(demo_audio, 6)
+    code, table, _ = run_predict(capsys, models["before"], *files)
+    model = EmotionModel.load(models["before"])
+    settings = FeatureSettings.from_dict(model.metadata["features"])
+    raw = np.concatenate([predict.features_for(f, "audio", settings) for f in files])
+    expected = model.predict(speaker_normalize(raw, np.zeros(len(files))))
+    assert code == 0 and table["speaker_path"].eq("batch").all()
+    np.testing.assert_allclose(probabilities(table, models["before"]), expected, atol=1e-4)
     code, _, err = run_predict(
         capsys, models["before"], *speech(demo_audio, 6)[:3], "--speaker-groups", "none"
     )

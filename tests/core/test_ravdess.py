@@ -1,5 +1,7 @@
 """The RAVDESS file-name parser: every valid name round-trips, every invalid one is rejected with a reason."""
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -76,7 +78,12 @@ def test_arbitrary_text_parses_or_says_why(text: str) -> None:
     try:
         name = parse_name(text)
     except InvalidRavdessName as error:
-        assert str(error)
+        # The message names the stem it read and why it is not a RAVDESS name.
+        stem = Path(text).name.split(".", 1)[0]
+        assert str(error).startswith((f"{stem!r}: ", f"{stem}: "))
+        assert any(
+            why in str(error) for why in ("fields", "two digits", " is not ", " has no ", "does not occur")
+        )
     else:
         assert parse_name(name.stem) == name
 

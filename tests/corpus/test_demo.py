@@ -280,18 +280,18 @@ def test_rerun_removes_temp_files_of_a_killed_run(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    ("kwargs", "words"),
     [
-        {"video_size": (65, 36)},
-        {"video_size": (64, 35)},
-        {"channels": ("speech", "opera")},
-        {"n_jobs": 0},
-        {"fps": 0.0},
-        {"seed": -1},
+        ({"video_size": (65, 36)}, r"video_size \(65, 36\): width and height must be positive and even"),
+        ({"video_size": (64, 35)}, r"video_size \(64, 35\)"),
+        ({"channels": ("speech", "opera")}, r"unknown channel\(s\) \['opera'\]"),
+        ({"n_jobs": 0}, "n_jobs must be at least 1, got 0"),
+        ({"fps": 0.0}, "fps must be positive, got 0.0"),
+        ({"seed": -1}, "seed must be non-negative, got -1"),
     ],
 )
-def test_bad_arguments_raise(tmp_path: Path, kwargs: dict) -> None:
-    with pytest.raises(ValueError):
+def test_bad_arguments_raise(tmp_path: Path, kwargs: dict, words: str) -> None:
+    with pytest.raises(ValueError, match=words):
         write_demo_dataset(tmp_path, actors=[1], progress=False, **kwargs)
     assert not any(tmp_path.iterdir())
 

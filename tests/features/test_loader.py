@@ -159,6 +159,6 @@ def test_features_round_trip_without_pickle(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_unknown_channel_is_refused(organized_actor_01: Path) -> None:
+def test_unknown_channel_is_refused(demo_audio: Path) -> None:
     with pytest.raises(ValueError, match="channel must be one of"):
-        RAVDESSDataLoader(organized_actor_01).select("audio", "whisper")
+        RAVDESSDataLoader(demo_audio).select("audio", "whisper")

@@ -103,7 +103,10 @@ def test_short_clip_is_padded_and_says_so(tmp_path: Path, write_clip) -> None:
         frames, info = sample_face_frames(clip, 12, (16, 16))
     assert frames.shape == (12, 16, 16, 3)
     assert info["padded"] and info["frames_kept"] == 5
-    assert np.all(np.diff(frames.mean(axis=(1, 2, 3))) >= -1)  # repeats keep time order
+    levels = frames.mean(axis=(1, 2, 3))
+    assert np.all(np.diff(levels) >= -1)  # repeats keep time order
+    # Every one of the five frames is there (a clip of one repeated frame would fail this).
+    assert len(np.unique(np.round(levels / 10))) == 5
 
 
 def test_no_face_falls_back_to_the_centre_square(tmp_path: Path, write_clip) -> None:
