@@ -1,12 +1,13 @@
 """Interruptions: kill -9 at several points and rerun, and a full disk, at every stage that writes.
 
-Interruption points (14 in all: 9 kills, 2 half-written files planted by hand, 3 full disks):
+Interruption points (14 in all: 9 kills, a half-written file planted by hand, a kill while the
+training backup is written, 3 full disks):
 
 - organize_data.py killed 4 times (right after start, after ~30 files, in the middle of a
   file, after ~150 files), plus a half-written temp file planted by hand (5)
 - data_loader.py killed 3 times (progress bar up, at ~40 % and ~80 % of the files) (3)
-- train_models.py killed twice (during epoch 3, then during epoch 5 of the resumed run), plus
-  a half-written backup planted by hand (3)
+- train_models.py killed twice (during epoch 3, then during epoch 5 of the resumed run), and
+  killed in the middle of writing its backup after epoch 2 (half the file on disk) (3)
 - a full disk (ENOSPC) while writing a feature cache, a model, and an organized file, each
   also through the script's main(): a one-line message, exit 2, no partial file (3)
 
@@ -303,8 +304,6 @@ def test_training_killed_resumes_from_the_last_epoch(
     assert first.kill_when(lambda: "Epoch 3/6" in first.output), first.output
     [backup] = (interrupted / "models" / ".backup").iterdir()
     assert json.loads((backup / "training_metadata.json").read_text())["epoch"] == 2
-    # As a kill during the next backup would leave it: a half-written file that must not be read.
-    (backup / "next.weights.h5").write_bytes((backup / "latest.weights.h5").read_bytes()[:500])
 
     second = Watched("train_models.py", *args)
     assert second.kill_when(lambda: "Epoch 5/6" in second.output), second.output
@@ -343,6 +342,38 @@ def test_training_killed_resumes_from_the_last_epoch(
     resumed, uninterrupted = resumed_model.predict(X_test), reference_model.predict(X_test)
     np.testing.assert_allclose(resumed, uninterrupted, atol=0.1)
     assert np.abs(resumed - uninterrupted).mean() < 0.05
+
+
+def test_a_kill_while_the_backup_is_written_resumes_from_the_one_before(
+    demo_speech: dict[str, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    out = tmp_path / "run"
+    args = _train_args(demo_speech, out, epochs=4)
+    real_save_weights = keras.Model.save_weights
+    saved: list[str] = []
+
+    def killed_while_writing(self, filepath, *more, **options):
+        saved.append(str(filepath))
+        real_save_weights(self, filepath, *more, **options)
+        if len(saved) == 2:  # the backup after epoch 2: half of it reaches the disk, then the kill
+            written = Path(filepath).read_bytes()
+            Path(filepath).write_bytes(written[: len(written) // 2])
+            raise KeyboardInterrupt("killed while writing the backup")
+
+    monkeypatch.setattr(keras.Model, "save_weights", killed_while_writing)
+    with pytest.raises(KeyboardInterrupt):
+        train_models.main(args)
+    monkeypatch.undo()
+    [backup] = (out / "models" / ".backup").iterdir()
+    assert json.loads((backup / "training_metadata.json").read_text())["epoch"] == 1
+    capsys.readouterr()
+    # The half-written file is not the backup: the rerun resumes after epoch 1 and finishes.
+    assert train_models.main(args) == 0
+    output = capsys.readouterr().out
+    assert "resuming audio_emotion_speech after epoch 1" in output and "Epoch 2/4" in output
+    assert "Epoch 1/4" not in output
+    history = (out / "reports" / "audio_emotion_speech_history.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in history] == ["epoch", "0", "1", "2", "3"]
 
 
 def test_model_save_on_a_full_disk(
