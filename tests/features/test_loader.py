@@ -162,3 +162,30 @@ def test_features_round_trip_without_pickle(tmp_path: Path) -> None:
 def test_unknown_channel_is_refused(demo_audio: Path) -> None:
     with pytest.raises(ValueError, match="channel must be one of"):
         RAVDESSDataLoader(demo_audio).select("audio", "whisper")
+
+
+def test_fusion_trains_on_the_clips_soundtrack_when_its_audio_only_file_is_absent(
+    organized_actor_01: Path, tmp_path: Path
+) -> None:
+    settings = FeatureSettings(video_frames=4, video_size=(16, 16))
+    manifest = pd.read_csv(organized_actor_01 / "manifest.csv")
+    pairs = RAVDESSDataLoader(organized_actor_01, settings, progress=False).select("fusion", "speech")
+    lost = pairs.iloc[0]
+    twin_of_lost = Path(lost["audio_path"]).name
+    without_twin = manifest[manifest["filename"] != twin_of_lost]
+    loader = RAVDESSDataLoader(
+        organized_actor_01, settings, cache_dir=tmp_path, manifest=without_twin, progress=False
+    )
+    clips, _, info = loader.video_cache("fusion", "speech")
+    assert len(info) == len(pairs)  # the clip stays in the training data
+    for row, audio in zip(info.itertuples(), clips.audio, strict=True):
+        clip = organized_actor_01 / row.path
+        if row.filename == lost["filename"]:
+            expected = extract_mfcc(clip, settings)  # its own soundtrack
+        else:
+            expected = extract_mfcc(organized_actor_01 / row.audio_path, settings)
+        np.testing.assert_allclose(audio, expected, atol=1e-4, err_msg=row.filename)
+    # The soundtrack is not the twin's decoding: the two differ, so the test tells them apart.
+    soundtrack = extract_mfcc(organized_actor_01 / lost["path"], settings)
+    twin = extract_mfcc(organized_actor_01 / lost["audio_path"], settings)
+    assert not np.allclose(soundtrack, twin, atol=1e-4)
