@@ -1,13 +1,14 @@
 """Interruptions: kill -9 at several points and rerun, and a full disk, at every stage that writes.
 
-Interruption points (14 in all: 9 kills, a half-written file planted by hand, a kill while the
+Interruption points (15 in all: 10 kills, a half-written file planted by hand, a kill while the
 training backup is written, 3 full disks):
 
 - organize_data.py killed 4 times (right after start, after ~30 files, in the middle of a
   file, after ~150 files), plus a half-written temp file planted by hand (5)
 - data_loader.py killed 3 times (progress bar up, at ~40 % and ~80 % of the files) (3)
-- train_models.py killed twice (during epoch 3, then during epoch 5 of the resumed run), and
-  killed in the middle of writing its backup after epoch 2 (half the file on disk) (3)
+- train_models.py killed twice (during epoch 3, then during epoch 5 of the resumed run),
+  killed in the middle of writing its backup after epoch 2 (half the file on disk), and
+  killed during epoch 3 of its --refit (4)
 - a full disk (ENOSPC) while writing a feature cache, a model, and an organized file, each
   also through the script's main(): a one-line message, exit 2, no partial file (3)
 
@@ -342,6 +343,32 @@ def test_training_killed_resumes_from_the_last_epoch(
     resumed, uninterrupted = resumed_model.predict(X_test), reference_model.predict(X_test)
     np.testing.assert_allclose(resumed, uninterrupted, atol=0.1)
     assert np.abs(resumed - uninterrupted).mean() < 0.05
+
+
+def test_training_killed_during_its_refit_resumes_the_refit(
+    demo_speech: dict[str, object], tmp_path: Path
+) -> None:
+    out = tmp_path / "refit"
+    args = [*_train_args(demo_speech, out, epochs=4), "--refit", "--patience", "0"]
+
+    def in_the_refit(watched: Watched, epoch: int) -> bool:
+        _, refit, after = watched.output.partition("refit audio_emotion_speech: 4 epochs")
+        return bool(refit) and f"Epoch {epoch}/4" in after
+
+    first = Watched("train_models.py", *args)
+    assert first.kill_when(lambda: in_the_refit(first, 3)), first.output
+    output = Watched("train_models.py", *args).finish()
+    # Neither the first fit nor the refit starts over: the refit goes on after its epoch 2.
+    assert "resuming the refit of audio_emotion_speech: its first fit finished" in output
+    assert "resuming the refit of audio_emotion_speech after epoch 2" in output
+    assert "Epoch 1/4" not in output and "Epoch 3/4" in output and "Epoch 4/4" in output
+    refit_log = (out / "reports" / "audio_emotion_speech_refit_history.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in refit_log] == ["epoch", "0", "1", "2", "3"]
+    first_log = (out / "reports" / "audio_emotion_speech_history.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in first_log] == ["epoch", "0", "1", "2", "3"]
+    run = json.loads((out / "reports" / "audio_emotion_speech_run.json").read_text())
+    assert run["refit"] and run["epochs_run"] == 4
+    assert not list((out / "models" / ".backup").iterdir())  # nothing left once it finished
 
 
 def test_a_kill_while_the_backup_is_written_resumes_from_the_one_before(

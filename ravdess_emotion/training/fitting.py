@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ravdess_emotion.batches import TrainingInputs
-from ravdess_emotion.core.files import atomic_path
+from ravdess_emotion.core.files import atomic_path, write_text_atomically
 from ravdess_emotion.core.ravdess import EMOTIONS
 from ravdess_emotion.features.speakers import SPEAKER_PATHS
 from ravdess_emotion.models import EmotionModel
@@ -110,43 +110,75 @@ def fit_and_evaluate(
     # A backup folder per configuration: an interrupted run resumes from its last epoch,
     # and a run with other settings never restores weights that do not fit.
     config_key = hashlib.sha256(json.dumps(model_config, sort_keys=True).encode()).hexdigest()[:12]
-    backup_dir = config.models_dir / ".backup" / f"{tag}_{config_key}"
+    backup_root = config.models_dir / ".backup"
+    backup_dir = backup_root / f"{tag}_{config_key}"
+    # What the first fit leaves for its refit, kept until the refit ends: a kill during the
+    # refit then resumes the refit, instead of training the first model again.
+    first_fit_file = backup_root / f"{tag}_{config_key}.first_fit.json"
     history_csv = config.reports_dir / f"{tag}_history.csv"
-    resumed_at = _resume_history(backup_dir, history_csv)
-    if resumed_at:
-        print(f"resuming {tag} after epoch {resumed_at} from {backup_dir}")
-    callbacks = [
-        AtomicBackupAndRestore(str(backup_dir)),
-        # Appending on resume keeps the epochs before the interruption in the log.
-        keras.callbacks.CSVLogger(str(history_csv), append=bool(resumed_at)),
-        keras.callbacks.TerminateOnNaN(),
-    ]
-    history = model.train(
-        *X.fit_data(split.train, y, batch_size, shuffle=True, augment=augment, seed=config.seed),
-        *X.eval_data(split.val, y, batch_size),
-        epochs=epochs,
-        batch_size=batch_size,
-        patience=config.patience or None,
-        callbacks=callbacks,
-        verbose=config.verbose,
-    )
-    history_dict = history.history
-    if resumed_at:
-        # fit() only saw the epochs after the restart: the full history is in the log.
-        logged = pd.read_csv(history_csv)
-        history_dict = {column: logged[column].tolist() for column in logged.columns if column != "epoch"}
     evaluated_on = "test" if len(split.test) else "validation"
     rows = split.test if len(split.test) else split.val
     # Without test actors, a refit trains on the validation actors: measure them before, never after.
     measured_before_refit = refit and not len(split.test)
+    first_fit = _read_first_fit(first_fit_file) if refit else None
+    if first_fit is not None:
+        print(
+            f"resuming the refit of {tag}: its first fit finished before the interruption ({first_fit_file})"
+        )
+        history_dict, refit_settings = first_fit["history"], first_fit["refit_settings"]
+        y_pred = np.asarray(first_fit["y_pred"], dtype=np.int64) if measured_before_refit else None
+    else:
+        resumed_at = _resume_history(backup_dir, history_csv)
+        if resumed_at:
+            print(f"resuming {tag} after epoch {resumed_at} from {backup_dir}")
+        callbacks = [
+            AtomicBackupAndRestore(str(backup_dir)),
+            # Appending on resume keeps the epochs before the interruption in the log.
+            keras.callbacks.CSVLogger(str(history_csv), append=bool(resumed_at)),
+            keras.callbacks.TerminateOnNaN(),
+        ]
+        history = model.train(
+            *X.fit_data(split.train, y, batch_size, shuffle=True, augment=augment, seed=config.seed),
+            *X.eval_data(split.val, y, batch_size),
+            epochs=epochs,
+            batch_size=batch_size,
+            patience=config.patience or None,
+            callbacks=callbacks,
+            verbose=config.verbose,
+        )
+        history_dict = history.history
+        if resumed_at:
+            # fit() only saw the epochs after the restart: the full history is in the log.
+            logged = pd.read_csv(history_csv)
+            history_dict = {column: logged[column].tolist() for column in logged.columns if column != "epoch"}
+        y_pred = (
+            model.predict_classes(X.eval_data(rows, batch_size=batch_size)[0])
+            if measured_before_refit
+            else None
+        )
+        refit_settings = model.refit_settings()
+        if refit:
+            record = {"history": history_dict, "refit_settings": refit_settings, "y_pred": _as_list(y_pred)}
+            backup_root.mkdir(parents=True, exist_ok=True)
+            write_text_atomically(first_fit_file, json.dumps(record))
     if measured_before_refit:
-        y_pred = model.predict_classes(X.eval_data(rows, batch_size=batch_size)[0])
         evaluated_on = "validation, before the refit"
     refit_history = None
     if refit:
         model, refit_history = refit_on_train_and_val(
-            spec, X, y, split, history_dict, batch_size, augment, config, tag, model.refit_settings()
+            spec,
+            X,
+            y,
+            split,
+            history_dict,
+            batch_size,
+            augment,
+            config,
+            tag,
+            refit_settings,
+            backup_dir=backup_root / f"{tag}_{config_key}_refit",
         )
+        first_fit_file.unlink(missing_ok=True)
     if not measured_before_refit:
         y_pred = model.predict_classes(X.eval_data(rows, batch_size=batch_size)[0])
     # What the inputs learned from the final model's training rows (a speaker prior) travels with it.
@@ -177,11 +209,15 @@ def refit_on_train_and_val(
     config: RunConfig,
     tag: str,
     settings: dict[str, object] | None = None,
+    backup_dir: Path | None = None,
 ) -> tuple[EmotionModel, dict[str, list[float]]]:
     """A fresh model trained on the training and validation actors together, for the best epoch count.
 
     ``settings`` are what the first model chose on the validation actors and the refit
-    keeps (``EmotionModel.refit_settings``: a late fusion's audio weight).
+    keeps (``EmotionModel.refit_settings``: a late fusion's audio weight). With
+    ``backup_dir``, the refit is backed up after every epoch and its epochs logged to
+    ``<reports_dir>/<tag>_refit_history.csv``, so a killed refit resumes after its last
+    completed epoch.
 
     Returns the model and its training history (no validation: those actors are trained on).
 
@@ -198,14 +234,29 @@ def refit_on_train_and_val(
     )
     print(f"refit {tag}: {best_epochs} epochs ({why}) on {len(rows)} train+val samples")
     model = new_model(spec, X, config, **(settings or {}))
+    callbacks: list[keras.callbacks.Callback] = [keras.callbacks.TerminateOnNaN()]
+    resumed_at = 0
+    if backup_dir is not None:
+        history_csv = config.reports_dir / f"{tag}_refit_history.csv"
+        resumed_at = _resume_history(backup_dir, history_csv)
+        if resumed_at:
+            print(f"resuming the refit of {tag} after epoch {resumed_at} from {backup_dir}")
+        callbacks = [
+            AtomicBackupAndRestore(str(backup_dir)),
+            keras.callbacks.CSVLogger(str(history_csv), append=bool(resumed_at)),
+            *callbacks,
+        ]
     history = model.train(
         *X.fit_data(rows, y, batch_size, shuffle=True, augment=augment, seed=config.seed),
         epochs=best_epochs,
         batch_size=batch_size,
         patience=None,
-        callbacks=[keras.callbacks.TerminateOnNaN()],
+        callbacks=callbacks,
         verbose=config.verbose,
     )
+    if resumed_at:
+        logged = pd.read_csv(history_csv)
+        return model, {column: logged[column].tolist() for column in logged.columns if column != "epoch"}
     return model, history.history
 
 
@@ -236,6 +287,19 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         tmp_metadata.write_text(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}))
         os.replace(tmp_weights, self._weights_path)
         os.replace(tmp_metadata, self._training_metadata_path)
+
+
+def _read_first_fit(path: Path) -> dict[str, object] | None:
+    """What a first fit that finished left for its refit (:func:`fit_and_evaluate`), or None (none, or unreadable)."""
+    try:
+        record = json.loads(path.read_text())
+        return record if {"history", "refit_settings", "y_pred"} <= set(record) else None
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _as_list(values: np.ndarray | None) -> list[int] | None:
+    return None if values is None else [int(v) for v in values]
 
 
 def _resume_history(backup_dir: Path, history_csv: Path) -> int:
