@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ravdess_emotion.training.splits import actor_folds, actor_split
+from ravdess_emotion.core.ravdess import parse_actor_list
+from ravdess_emotion.training.splits import actor_folds, actor_ranges, actor_split
 from train_models import parse_args
 
 
@@ -111,3 +112,37 @@ def test_fold_count_is_checked() -> None:
         actor_folds(actor_of, 4)
     with pytest.raises(SystemExit):
         parse_args(["--folds", "5", "--val-actors", "1,2"])
+
+
+@pytest.mark.parametrize(("fraction", "n_val"), [(0.15, 3), (0.3, 6)])
+def test_the_validation_share_is_the_fraction_asked_for(fraction: float, n_val: int) -> None:
+    actor_of, _ = _samples(list(range(1, 25)))
+    split = actor_split(actor_of, [21, 22, 23, 24], val_fraction=fraction, seed=5)
+    assert len(split.val_actors) == n_val  # of the 20 actors left
+    assert len(split.train_actors) == 20 - n_val
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_each_folds_validation_actors_follow_its_seed_and_fraction(seed: int) -> None:
+    actor_of, _ = _samples(list(range(1, 21)))
+    folds = actor_folds(actor_of, 4, seed=seed, val_fraction=0.3)
+    for fold in folds:
+        # The same draw as a plain split of that fold's test actors with the same seed and share.
+        alone = actor_split(actor_of, fold.test_actors, val_fraction=0.3, seed=seed)
+        assert fold.val_actors == alone.val_actors and len(fold.val_actors) == 5
+    assert [f.val_actors for f in actor_folds(actor_of, 4, seed=0, val_fraction=0.3)] != [
+        f.val_actors for f in actor_folds(actor_of, 4, seed=3, val_fraction=0.3)
+    ]
+
+
+def test_as_many_folds_as_actors_leaves_one_actor_out_each_time() -> None:
+    actor_of, _ = _samples([1, 2, 3, 4])
+    folds = actor_folds(actor_of, 4, val_fraction=0.3)
+    assert sorted(a for fold in folds for a in fold.test_actors) == [1, 2, 3, 4]
+    assert all(len(fold.test_actors) == 1 for fold in folds)
+
+
+def test_actor_ranges_read_as_the_command_line_writes_them() -> None:
+    # Splits give their actors sorted; the text is what --test-actors reads back.
+    assert actor_ranges([1, 2, 3, 7, 9, 10]) == "1-3,7,9-10"
+    assert parse_actor_list(actor_ranges([1, 2, 3, 7, 9, 10])) == [1, 2, 3, 7, 9, 10]
