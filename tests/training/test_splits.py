@@ -146,3 +146,16 @@ def test_actor_ranges_read_as_the_command_line_writes_them() -> None:
     # Splits give their actors sorted; the text is what --test-actors reads back.
     assert actor_ranges([1, 2, 3, 7, 9, 10]) == "1-3,7,9-10"
     assert parse_actor_list(actor_ranges([1, 2, 3, 7, 9, 10])) == [1, 2, 3, 7, 9, 10]
+
+
+def test_impossible_splits_say_what_to_do() -> None:
+    actor_of, _ = _samples([1, 2, 3])
+    with pytest.raises(
+        ValueError,
+        match=r"test actors \[9\] have no samples here; actors present: 1-3 \(choose --test-actors among them, or 'none'\)$",
+    ):
+        actor_split(actor_of, [9])
+    with pytest.raises(
+        ValueError, match=r"^no training samples remain after taking out validation and test actors$"
+    ):
+        actor_split(actor_of, [1], val_actors=[2, 3])
