@@ -153,6 +153,24 @@ def functionals_of_samples(samples: np.ndarray, sample_rate: int, n_fft: int, ho
     return functionals(contours)
 
 
+def speaker_rows(features: np.ndarray, speakers: Sequence[Hashable]) -> tuple[np.ndarray, np.ndarray]:
+    """``features`` as float64 (n, n_features) and ``speakers`` as an array, one speaker per row.
+
+    Raises
+    ------
+    ValueError
+        When the features are not a matrix or their rows and the speakers differ in number.
+    """
+    features = np.asarray(features, dtype=np.float64)
+    speakers = np.asarray(list(speakers))
+    if features.ndim != 2 or len(features) != len(speakers):
+        raise ValueError(
+            f"features must be (n, n_features) with one speaker per row; got {features.shape} "
+            f"and {len(speakers)} speakers"
+        )
+    return features, speakers
+
+
 def speaker_normalize(features: np.ndarray, speakers: Sequence[Hashable]) -> np.ndarray:
     """Standardise every feature within each speaker's own recordings.
 
@@ -175,13 +193,7 @@ def speaker_normalize(features: np.ndarray, speakers: Sequence[Hashable]) -> np.
     ValueError
         When a speaker has a single recording: there is nothing to normalize against.
     """
-    features = np.asarray(features, dtype=np.float64)
-    speakers = np.asarray(list(speakers))
-    if features.ndim != 2 or len(features) != len(speakers):
-        raise ValueError(
-            f"features must be (n, n_features) with one speaker per row; got {features.shape} "
-            f"and {len(speakers)} speakers"
-        )
+    features, speakers = speaker_rows(features, speakers)
     normalized = np.empty_like(features)
     for speaker in np.unique(speakers):
         rows = speakers == speaker

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ravdess_emotion.core.files import atomic_path
+from ravdess_emotion.features.functionals import speaker_rows
 from ravdess_emotion.features.settings import FeatureSettings
 
 PRIOR_SCALE = 0.3
@@ -80,13 +81,7 @@ class SpeakerPrior:
         ValueError
             When the shapes disagree or fewer than two speakers have two recordings.
         """
-        features = np.asarray(features, dtype=np.float64)
-        speakers = np.asarray(list(speakers))
-        if features.ndim != 2 or len(features) != len(speakers):
-            raise ValueError(
-                f"features must be (n, n_features) with one speaker per row; got {features.shape} "
-                f"and {len(speakers)} speakers"
-            )
+        features, speakers = speaker_rows(features, speakers)
         groups = [features[speakers == s] for s in np.unique(speakers)]
         groups = [g for g in groups if len(g) >= 2]
         if len(groups) < 2:

@@ -128,15 +128,7 @@ def fit_and_evaluate(
         history_dict, refit_settings = first_fit["history"], first_fit["refit_settings"]
         y_pred = np.asarray(first_fit["y_pred"], dtype=np.int64) if measured_before_refit else None
     else:
-        resumed_at = _resume_history(backup_dir, history_csv)
-        if resumed_at:
-            print(f"resuming {tag} after epoch {resumed_at} from {backup_dir}")
-        callbacks = [
-            AtomicBackupAndRestore(str(backup_dir)),
-            # Appending on resume keeps the epochs before the interruption in the log.
-            keras.callbacks.CSVLogger(str(history_csv), append=bool(resumed_at)),
-            keras.callbacks.TerminateOnNaN(),
-        ]
+        callbacks, resumed_at = _resumable(backup_dir, history_csv, tag)
         history = model.train(
             *X.fit_data(split.train, y, batch_size, shuffle=True, augment=augment, seed=config.seed),
             *X.eval_data(split.val, y, batch_size),
@@ -148,9 +140,7 @@ def fit_and_evaluate(
         )
         history_dict = history.history
         if resumed_at:
-            # fit() only saw the epochs after the restart: the full history is in the log.
-            logged = pd.read_csv(history_csv)
-            history_dict = {column: logged[column].tolist() for column in logged.columns if column != "epoch"}
+            history_dict = _logged_history(history_csv)
         y_pred = (
             model.predict_classes(X.eval_data(rows, batch_size=batch_size)[0])
             if measured_before_refit
@@ -238,14 +228,7 @@ def refit_on_train_and_val(
     resumed_at = 0
     if backup_dir is not None:
         history_csv = config.reports_dir / f"{tag}_refit_history.csv"
-        resumed_at = _resume_history(backup_dir, history_csv)
-        if resumed_at:
-            print(f"resuming the refit of {tag} after epoch {resumed_at} from {backup_dir}")
-        callbacks = [
-            AtomicBackupAndRestore(str(backup_dir)),
-            keras.callbacks.CSVLogger(str(history_csv), append=bool(resumed_at)),
-            *callbacks,
-        ]
+        callbacks, resumed_at = _resumable(backup_dir, history_csv, f"the refit of {tag}")
     history = model.train(
         *X.fit_data(rows, y, batch_size, shuffle=True, augment=augment, seed=config.seed),
         epochs=best_epochs,
@@ -254,10 +237,7 @@ def refit_on_train_and_val(
         callbacks=callbacks,
         verbose=config.verbose,
     )
-    if resumed_at:
-        logged = pd.read_csv(history_csv)
-        return model, {column: logged[column].tolist() for column in logged.columns if column != "epoch"}
-    return model, history.history
+    return model, _logged_history(history_csv) if resumed_at else history.history
 
 
 def new_model(spec: ModelSpec, X: TrainingInputs, config: RunConfig, **settings: object) -> EmotionModel:
@@ -287,6 +267,30 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         tmp_metadata.write_text(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}))
         os.replace(tmp_weights, self._weights_path)
         os.replace(tmp_metadata, self._training_metadata_path)
+
+
+def _resumable(backup_dir: Path, history_csv: Path, what: str) -> tuple[list[keras.callbacks.Callback], int]:
+    """The callbacks of a fit that resumes after a kill, and the epochs it resumes after (0: a fresh start).
+
+    An atomic backup after every epoch, the epoch log (appended to on a resume, so that
+    it keeps the epochs before the interruption) and a stop on NaN; ``what`` names the
+    fit in the resume message.
+    """
+    resumed_at = _resume_history(backup_dir, history_csv)
+    if resumed_at:
+        print(f"resuming {what} after epoch {resumed_at} from {backup_dir}")
+    callbacks = [
+        AtomicBackupAndRestore(str(backup_dir)),
+        keras.callbacks.CSVLogger(str(history_csv), append=bool(resumed_at)),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+    return callbacks, resumed_at
+
+
+def _logged_history(history_csv: Path) -> dict[str, list[float]]:
+    """A resumed fit's whole history: fit() only saw the epochs after the restart, the log has them all."""
+    logged = pd.read_csv(history_csv)
+    return {column: logged[column].tolist() for column in logged.columns if column != "epoch"}
 
 
 def _read_first_fit(path: Path) -> dict[str, object] | None:
