@@ -4,8 +4,10 @@ Interruption points (15 in all: 10 kills, a half-written file planted by hand, a
 training backup is written, 3 full disks):
 
 - organize_data.py killed 4 times (right after start, after ~30 files, in the middle of a
-  file, after ~150 files), plus a half-written temp file planted by hand (5)
-- data_loader.py killed 3 times (progress bar up, at ~40 % and ~80 % of the files) (3)
+  file with half of it on disk, after ~150 files), plus a half-written temp file planted by
+  hand (5); every one of the 4 kills must land before the run ends
+- data_loader.py killed 3 times (progress bar up, half-way through the files, and while the
+  cache file is half written) (3)
 - train_models.py killed twice (during epoch 3, then during epoch 5 of the resumed run),
   killed in the middle of writing its backup after epoch 2 (half the file on disk), and
   killed during epoch 3 of its --refit (4)
@@ -62,12 +64,58 @@ ENV = {
 }
 
 
-class Watched:
-    """A script run in a subprocess whose merged output is collected as it comes."""
+# Run a script with one function replaced by a version that writes half of what it should,
+# flushes it to disk and then hangs: the SIGKILL that follows lands in the middle of a file
+# every time, however fast the machine. ``{call}`` is the replaced function's path.
+_STALL_MID_WRITE = """
+import os, runpy, sys, time
+sys.path.insert(0, os.path.dirname(sys.argv[1]))
+import numpy
+{imports}
 
-    def __init__(self, script: str, *args: str | Path) -> None:
+def stall_mid_write(write):
+    calls = []
+    def stalled(*args, **kwargs):
+        calls.append(1)
+        if len(calls) < {after}:
+            return write(*args, **kwargs)
+        import io
+        whole = io.BytesIO()
+        stream_index = {stream_index}
+        args = list(args)
+        out = args[stream_index]
+        args[stream_index] = whole
+        write(*args, **kwargs)
+        out.write(whole.getvalue()[: len(whole.getvalue()) // 2])
+        out.flush()
+        print("stalled in the middle of a file", flush=True)
+        time.sleep(600)
+    return stalled
+
+{call} = stall_mid_write({call})
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+class Watched:
+    """A script run in a subprocess whose merged output is collected as it comes.
+
+    With ``stall``, ``(imports, call, stream_index, after)``: the ``after``-th call of
+    ``call`` (a function that writes to the open file passed as its ``stream_index``-th
+    argument) writes half of its content and hangs, so that a kill lands mid-file.
+    """
+
+    def __init__(
+        self, script: str, *args: str | Path, stall: tuple[str, str, int, int] | None = None
+    ) -> None:
+        launcher = []
+        if stall is not None:
+            imports, call, stream_index, after = stall
+            code = _STALL_MID_WRITE.format(imports=imports, call=call, stream_index=stream_index, after=after)
+            launcher = ["-c", code]
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / script), *map(str, args)],
+            [sys.executable, *launcher, str(ROOT / script), *map(str, args)],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=ENV,
@@ -169,21 +217,26 @@ def test_organize_killed_at_several_points_then_rerun(
     dest = tmp_path / "organized"
     args = ("--source", source, "--dest", dest)
 
-    def writing_now(watched: Watched) -> bool:  # its own temp file is on disk: in the middle of a file
-        return any(p.name.endswith(f".{watched.process.pid}.part") for p in _temp_files(dest))
+    def stalled(watched: Watched) -> bool:  # half of a file is in its temp file, and it hangs there
+        return "stalled in the middle of a file" in watched.output
 
-    kill_points: list[Callable[[Watched], bool]] = [
-        lambda _: dest.exists(),  # imports done, nothing written yet
-        lambda _: len(_media(dest)) >= 30,
-        lambda w: len(_media(dest)) >= 80 and writing_now(w),
-        lambda _: len(_media(dest)) >= 150,
+    # The third run's 50th copy writes half of the file and hangs: the kill lands mid-file.
+    mid_file = ("from ravdess_emotion.corpus import organize", "organize._copy_from", 1, 50)
+    kill_points: list[tuple[Callable[[Watched], bool], tuple | None]] = [
+        (lambda _: dest.exists(), None),  # imports done, nothing written yet
+        (lambda _: len(_media(dest)) >= 30, None),
+        (stalled, mid_file),
+        (lambda _: len(_media(dest)) >= 150, None),
     ]
-    killed = []
-    for point in kill_points:
-        watched = Watched("organize_data.py", *args)
-        killed.append(watched.kill_when(lambda w=watched, p=point: p(w)))
-    print("organize kill points hit:", killed)
-    assert killed[:2] == [True, True] and killed.count(True) >= 3, killed
+    for point, stall in kill_points:
+        watched = Watched("organize_data.py", *args, stall=stall)
+        before = len(_media(dest))
+        assert watched.kill_when(lambda w=watched, p=point: p(w)), watched.output
+        assert len(_media(dest)) < 208, "killed after every file was written"
+        if stall is not None:
+            [half] = [p for p in _temp_files(dest) if p.name.endswith(f".{watched.process.pid}.part")]
+            assert 0 < half.stat().st_size < max(p.stat().st_size for p in _media(dest))
+            assert len(_media(dest)) == before + 49
     # A half-written temp file as a kill leaves it, of a file not yet in place.
     missing = sorted(set(expected) - {p.name for p in _media(dest)})
     some = next(iter(_media(dest)))
@@ -252,11 +305,18 @@ def test_feature_extraction_killed_then_rerun(demo_speech: dict[str, object], tm
     cache = tmp_path / "cache"
     args = ("--data-dir", demo_speech["organized"], "--kinds", "audio", "--channels", "speech")
     args += ("--jobs", "1", "--cache-dir", cache)
-    thresholds = (0, 40, 80)
-    for threshold in thresholds:
-        watched = Watched("data_loader.py", *args)
-        assert watched.kill_when(lambda w=watched, t=threshold: _progress(w) >= t), watched.output
-        assert not list(cache.glob("*.npz")), "no cache may appear before extraction is done"
+    # Three different moments: the progress bar is up, extraction is half done, and the
+    # cache is half written (numpy.savez writes half of it to the temp file and hangs).
+    first = Watched("data_loader.py", *args)
+    assert first.kill_when(lambda: _progress(first) >= 0), first.output
+    middle = Watched("data_loader.py", *args)
+    assert middle.kill_when(lambda: 40 <= _progress(middle) < 96), middle.output
+    writing = Watched("data_loader.py", *args, stall=("", "numpy.savez", 0, 1))
+    assert writing.kill_when(lambda: "stalled in the middle of a file" in writing.output), writing.output
+    assert "96/96" in writing.output
+    assert not list(cache.glob("*.npz")), "no cache may appear before it is completely written"
+    [half] = [p for p in cache.iterdir() if p.name.endswith(f".{writing.process.pid}.part")]
+    assert half.stat().st_size > 1000
 
     output = Watched("data_loader.py", *args).finish()
     assert "audio  speech: 96 samples" in output and "0 files skipped" in output
