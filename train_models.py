@@ -264,9 +264,13 @@ def parse_args(argv: list[str] | None = None) -> RunConfig:
         parser.error(str(error))
     if config.distribute:
         try:
-            enable_data_parallel([config.batch_size or spec.batch_size for spec in config.specs()])
+            distribution = enable_data_parallel(
+                [config.batch_size or spec.batch_size for spec in config.specs()]
+            )
         except DistributionError as error:
             parser.error(str(error))
+        devices = distribution.device_mesh.devices.ravel().tolist()
+        print(f"data parallel over {len(devices)} devices: {', '.join(map(str, devices))}")
     return config
 
 

@@ -1,6 +1,6 @@
 """Interruptions: kill -9 at several points and rerun, and a full disk, at every stage that writes.
 
-Interruption points (15 in all: 10 kills, a half-written file planted by hand, a kill while the
+Interruption points (17 in all: 12 kills, a half-written file planted by hand, a kill while the
 training backup is written, 3 full disks):
 
 - organize_data.py killed 4 times (right after start, after ~30 files, in the middle of a
@@ -9,8 +9,9 @@ training backup is written, 3 full disks):
 - data_loader.py killed 3 times (progress bar up, half-way through the files, and while the
   cache file is half written) (3)
 - train_models.py killed twice (during epoch 3, then during epoch 5 of the resumed run),
-  killed in the middle of writing its backup after epoch 2 (half the file on disk), and
-  killed during epoch 3 of its --refit (4)
+  killed in the middle of writing its backup after epoch 2 (half the file on disk),
+  killed during epoch 3 of its --refit, during the second fold of a cross-validation, and
+  during epoch 3 of a video model's training (6)
 - a full disk (ENOSPC) while writing a feature cache, a model, and an organized file, each
   also through the script's main(): a one-line message, exit 2, no partial file (3)
 
@@ -429,6 +430,68 @@ def test_training_killed_during_its_refit_resumes_the_refit(
     run = json.loads((out / "reports" / "audio_emotion_speech_run.json").read_text())
     assert run["refit"] and run["epochs_run"] == 4
     assert not list((out / "models" / ".backup").iterdir())  # nothing left once it finished
+
+
+def test_cross_validation_killed_in_its_second_fold_resumes_there(
+    demo_speech: dict[str, object], tmp_path: Path
+) -> None:
+    out = tmp_path / "cv"
+    args = [arg if arg != "6" else "none" for arg in _train_args(demo_speech, out, epochs=3)]
+    args += ["--folds", "3"]
+
+    def in_fold(watched: Watched, fold: int, epoch: int) -> bool:
+        _, started, after = watched.output.partition(f"== audio_emotion_speech_fold{fold}:")
+        return bool(started) and f"Epoch {epoch}/3" in after
+
+    first = Watched("train_models.py", *args)
+    assert first.kill_when(lambda: in_fold(first, 2, 3)), first.output
+    [fold_1] = re.findall(r"^fold 1: .*$", first.output, re.MULTILINE)
+    output = Watched("train_models.py", *args).finish()
+    # Fold 1 is read back, not trained again; fold 2 goes on after its epoch 2; fold 3 is new.
+    assert "audio_emotion_speech_fold1 finished before the interruption" in output
+    assert "== audio_emotion_speech_fold1:" in output  # its split is still shown
+    fold_1_training = output.partition("== audio_emotion_speech_fold1:")[2].partition("== ")[0]
+    assert "Epoch" not in fold_1_training
+    assert "resuming audio_emotion_speech_fold2 after epoch 2" in output
+    assert re.findall(r"^fold 1: .*$", output, re.MULTILINE) == [fold_1]
+    assert "== audio_emotion_speech_fold3:" in output and output.count("Epoch 1/3") == 1
+    folds = (out / "reports" / "audio_emotion_speech_cv_folds.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in folds] == ["fold", "1", "2", "3"]
+    history = (out / "reports" / "audio_emotion_speech_fold2_history.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in history] == ["epoch", "0", "1", "2"]
+    assert not list((out / "models" / ".backup").iterdir())  # nothing left once the run is complete
+
+    # Another run of the same command trains every fold again: kept evaluations are only for a rerun.
+    again = Watched("train_models.py", *args).finish()
+    assert "finished before the interruption" not in again and again.count("Epoch 1/3") == 3
+
+
+def test_video_training_killed_resumes_from_the_last_epoch(tmp_path: Path) -> None:
+    """Video trains from streamed clips of the frame store, not arrays: its resume is its own path."""
+    write_demo_dataset(
+        tmp_path / "source", actors=range(1, 5), channels=("speech",), video_size=(64, 36), progress=False
+    )
+    organize(tmp_path / "source", tmp_path / "organized", progress=False)
+    out = tmp_path / "run"
+    args = ["--data-dir", tmp_path / "organized", "--models", "video-speech", "--epochs", "4"]
+    args += ["--video-frames", "4", "--video-size", "32", "--test-actors", "4", "--verbose", "2"]
+    args += [arg for name in ("models", "plots", "reports") for arg in (f"--{name}-dir", out / name)]
+    first = Watched("train_models.py", *args)
+    assert first.kill_when(lambda: "Epoch 3/4" in first.output, timeout=300), first.output
+    [backup] = (out / "models" / ".backup").iterdir()
+    assert json.loads((backup / "training_metadata.json").read_text())["epoch"] == 2
+    output = Watched("train_models.py", *args).finish(timeout=300)
+    assert "resuming video_emotion_speech after epoch 2" in output
+    assert "Epoch 1/4" not in output and "Epoch 3/4" in output and "Epoch 4/4" in output
+    history = (out / "reports" / "video_emotion_speech_history.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in history] == ["epoch", "0", "1", "2", "3"]
+    assert EmotionModel.load(out / "models" / "video_emotion_speech.h5").model.input_shape[1:] == (
+        4,
+        32,
+        32,
+        3,
+    )
+    assert not list((out / "models" / ".backup").iterdir())
 
 
 def test_a_kill_while_the_backup_is_written_resumes_from_the_one_before(

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ravdess_emotion.core.files import atomic_path
+from ravdess_emotion.core.files import write_atomically
 from ravdess_emotion.features.functionals import speaker_rows
 from ravdess_emotion.features.settings import FeatureSettings
 
@@ -221,8 +221,8 @@ class Enrollment:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{safe_file_stem(self.speaker)}.npz"
         description = {"speaker": self.speaker, "settings": self.settings, "sources": list(self.sources)}
-        with atomic_path(path, keep_suffix=True) as tmp, open(tmp, "wb") as stream:
-            np.savez(stream, features=self.features, description=np.array(json.dumps(description)))
+        text = np.array(json.dumps(description))
+        write_atomically(path, lambda stream: np.savez(stream, features=self.features, description=text))
         return path
 
     @classmethod
@@ -237,7 +237,7 @@ class Enrollment:
                 str(description["speaker"]),
                 features,
                 dict(description["settings"]),
-                tuple(description.get("sources", ())),
+                tuple(description["sources"]),
             )
         except (OSError, KeyError, ValueError, TypeError) as error:
             raise ValueError(f"{path}: not an enrollment file written by predict.py ({error})") from None

@@ -6,7 +6,7 @@ replicated. Keras implements ``keras.distribution`` for the JAX backend only, so
 refuses any other backend with a clear message. The batch size must be a multiple of
 the number of devices.
 
-To try it on a CPU with two virtual devices (needs ``jax``, not in requirements.txt)::
+To try it on a CPU with two virtual devices (``jax`` is in requirements.txt)::
 
     KERAS_BACKEND=jax XLA_FLAGS=--xla_force_host_platform_device_count=2 \\
         python train_models.py --distribute --batch-size 8 ...
@@ -55,3 +55,11 @@ def enable_data_parallel(batch_sizes: list[int] | tuple[int, ...] = ()) -> keras
     distribution = keras.distribution.DataParallel(devices=devices)
     keras.distribution.set_distribution(distribution)
     return distribution
+
+
+def data_parallel_devices() -> list[str]:
+    """The devices of the data-parallel distribution in effect (:func:`enable_data_parallel`); [] when none is."""
+    distribution = keras.distribution.distribution() if keras.backend.backend() == "jax" else None
+    if not isinstance(distribution, keras.distribution.DataParallel):
+        return []
+    return [str(device) for device in distribution.device_mesh.devices.ravel()]

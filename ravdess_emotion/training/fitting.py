@@ -38,7 +38,8 @@ from ravdess_emotion.training.splits import ActorSplit, actor_ranges
 class FitResult:
     """A trained model and its predictions on the evaluation actors of one split."""
 
-    model: EmotionModel
+    model: EmotionModel | None
+    """None for a fit whose model was not kept (``keep_model=False``) and whose evaluation was read back."""
     history: dict[str, list[float]]
     """Of the first fit, with early stopping on the validation actors."""
     refit_history: dict[str, list[float]] | None
@@ -49,6 +50,8 @@ class FitResult:
     evaluated_on: str
     actors: list[int]
     config: dict[str, object]
+    evaluation_file: Path | None = None
+    """With ``keep_model=False``: where this evaluation is kept until the caller's run ends."""
 
 
 def fit_and_evaluate(
@@ -60,12 +63,18 @@ def fit_and_evaluate(
     config: RunConfig,
     tag: str,
     synthetic: bool = False,
+    keep_model: bool = True,
 ) -> FitResult:
     """Build, train (early stopping on the validation actors) and evaluate one model on one split.
 
     The evaluation is on the test actors, or on the validation actors when the split
     has no test set (a final model); ``evaluated_on`` says which. ``synthetic`` (the data
     is the demo's, not RAVDESS) is recorded in the configuration the model file carries.
+
+    With ``keep_model=False`` (a cross-validation fold, measured and never saved) the
+    evaluation is also written to ``FitResult.evaluation_file``: a rerun of an interrupted
+    run reads it back instead of training that fold again, and the caller deletes it
+    when its run is complete.
     """
     epochs = config.epochs or spec.epochs
     batch_size = config.batch_size or spec.batch_size
@@ -103,8 +112,6 @@ def fit_and_evaluate(
     if spec.speeds:
         speeds = ", ".join(f"{speed:g}" for speed in spec.speeds)
         print(f"speed perturbation: each training file also at {speeds} times the speed")
-    model = new_model(spec, X, config)
-
     for folder in (config.reports_dir, config.models_dir, config.plots_dir):
         folder.mkdir(parents=True, exist_ok=True)
     # A backup folder per configuration: an interrupted run resumes from its last epoch,
@@ -112,6 +119,13 @@ def fit_and_evaluate(
     config_key = hashlib.sha256(json.dumps(model_config, sort_keys=True).encode()).hexdigest()[:12]
     backup_root = config.models_dir / ".backup"
     backup_dir = backup_root / f"{tag}_{config_key}"
+    evaluation_file = None if keep_model else backup_root / f"{tag}_{config_key}.evaluation.json"
+    if evaluation_file is not None:
+        finished = _read_evaluation(evaluation_file, y[split.test if len(split.test) else split.val])
+        if finished is not None:
+            print(f"{tag} finished before the interruption: its evaluation is read from {evaluation_file}")
+            return FitResult(model=None, **finished, evaluation_file=evaluation_file)
+    model = new_model(spec, X, config)
     # What the first fit leaves for its refit, kept until the refit ends: a kill during the
     # refit then resumes the refit, instead of training the first model again.
     first_fit_file = backup_root / f"{tag}_{config_key}.first_fit.json"
@@ -175,17 +189,25 @@ def fit_and_evaluate(
     model.metadata.update(getattr(X, "model_metadata", dict)())
     if "speaker_prior" in model.metadata:
         model_config["speaker_paths"] = list(SPEAKER_PATHS)
-    return FitResult(
-        model=model,
-        history=history_dict,
-        refit_history=refit_history,
-        y_true=y[rows],
-        y_pred=y_pred,
-        metrics=classification_metrics(y[rows], y_pred),
-        evaluated_on=evaluated_on,
-        actors=split.test_actors if len(split.test) else split.val_actors,
-        config=model_config,
-    )
+    evaluation = {
+        "history": history_dict,
+        "refit_history": refit_history,
+        "y_true": y[rows],
+        "y_pred": y_pred,
+        "metrics": classification_metrics(y[rows], y_pred),
+        "evaluated_on": evaluated_on,
+        "actors": split.test_actors if len(split.test) else split.val_actors,
+    }
+    if evaluation_file is not None:
+        stored = {
+            **evaluation,
+            "y_true": _as_list(y[rows]),
+            "y_pred": _as_list(y_pred),
+            "config": model_config,
+        }
+        write_text_atomically(evaluation_file, json.dumps(stored))
+        model = None
+    return FitResult(model=model, **evaluation, config=model_config, evaluation_file=evaluation_file)
 
 
 def refit_on_train_and_val(
@@ -300,6 +322,21 @@ def _read_first_fit(path: Path) -> dict[str, object] | None:
         return record if {"history", "refit_settings", "y_pred"} <= set(record) else None
     except (OSError, ValueError, TypeError):
         return None
+
+
+def _read_evaluation(path: Path, y_true: np.ndarray) -> dict[str, object] | None:
+    """A finished fit's stored evaluation (:func:`fit_and_evaluate`), or None (none, unreadable, or other labels)."""
+    try:
+        record = json.loads(path.read_text())
+        stored_true = np.asarray(record["y_true"], dtype=np.int64)
+        y_pred = np.asarray(record["y_pred"], dtype=np.int64)
+        kept = {k: record[k] for k in ("history", "refit_history", "evaluated_on", "actors", "config")}
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    # The same configuration over changed data (files added or removed since): train again.
+    if not np.array_equal(stored_true, y_true) or len(y_pred) != len(y_true):
+        return None
+    return {**kept, "y_true": y_true, "y_pred": y_pred, "metrics": classification_metrics(y_true, y_pred)}
 
 
 def _as_list(values: np.ndarray | None) -> list[int] | None:

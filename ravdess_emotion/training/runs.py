@@ -30,6 +30,7 @@ from ravdess_emotion.batches import SpeakerStandardizedCopies, SpeedCopies, Trai
 from ravdess_emotion.core.files import write_text_atomically
 from ravdess_emotion.features.loader import RAVDESSDataLoader
 from ravdess_emotion.training.config import RunConfig
+from ravdess_emotion.training.distribute import data_parallel_devices
 from ravdess_emotion.training.fitting import FitResult, fit_and_evaluate
 from ravdess_emotion.training.recipes import ModelSpec
 from ravdess_emotion.training.reports import data_label, package_versions, write_evaluation, write_summary
@@ -135,6 +136,7 @@ def train_holdout(spec: ModelSpec, loader: RAVDESSDataLoader, config: RunConfig)
         "evaluated_on": result.evaluated_on,
         "metrics": result.metrics,
         "epochs_run": len(result.history["loss"]),
+        "data_parallel_devices": data_parallel_devices(),
         "run": config.to_dict(),
     }
     saved = [
@@ -174,9 +176,15 @@ def cross_validate(spec: ModelSpec, loader: RAVDESSDataLoader, config: RunConfig
     X, y, info = load_training_inputs(loader, spec)
     folds = actor_folds(info["actor"].to_numpy(), config.folds, seed=config.seed)
     fold_rows = []
+    # Each finished fold's evaluation is kept until the whole run is written: a run killed
+    # in fold 3 reruns from fold 3, not from fold 1.
+    evaluation_files = []
     for index, split in enumerate(folds, start=1):
         tag = f"{spec.file_stem}_fold{index}"
-        result = fit_and_evaluate(spec, X, y, split, loader.settings.to_dict(), config, tag, loader.synthetic)
+        result = fit_and_evaluate(
+            spec, X, y, split, loader.settings.to_dict(), config, tag, loader.synthetic, keep_model=False
+        )
+        evaluation_files.append(result.evaluation_file)
         write_evaluation(
             result,
             spec,
@@ -220,11 +228,14 @@ def cross_validate(spec: ModelSpec, loader: RAVDESSDataLoader, config: RunConfig
         "folds": fold_rows,
         "mean": means,
         "std": stds,
+        "data_parallel_devices": data_parallel_devices(),
         "run": config.to_dict(),
         "versions": package_versions(),
         "seconds": seconds,
     }
     write_json(config.reports_dir / f"{spec.file_stem}_cv_run.json", run_record)
+    for path in evaluation_files:
+        path.unlink(missing_ok=True)
     summary = {
         "model": spec.label,
         "data": data_label(loader.synthetic),

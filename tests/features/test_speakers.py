@@ -112,3 +112,105 @@ def test_enrollment_saves_once_and_loads_back(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"broken\.npz: not an enrollment file"):
         Enrollment.load(broken)
     assert [safe_file_stem(n) for n in ("../..", "..", "actor-21")] == ["_", "speaker", "actor-21"]
+
+
+# ------------------------------------------------------- the numbers, exactly (found by mutation testing)
+
+
+def test_the_prior_is_the_empirical_bayes_formula_of_its_docstring() -> None:
+    rng = np.random.default_rng(3)
+    speakers = np.repeat([0, 1, 2], [4, 5, 6])
+    features = rng.normal(0, 1, (15, 3)) + np.array([[0, 0, 0], [2, 0, 0], [4, 0, 0]])[speakers]
+    features[:, 2] *= 0.01  # a feature of small spread: its variance is not floored at 1
+    # Feature 1 has the same mean, 0, for every speaker: its between-speaker variance is floored.
+    features[:, 1] = np.concatenate([np.linspace(-1, 1, n) for n in (4, 5, 6)])
+    prior = SpeakerPrior.of_speakers(features, speakers, scale=0.5, variance_strength=7.0)
+    groups = [features[speakers == s] for s in range(3)]
+    within = np.mean([g.var(axis=0) for g in groups], axis=0)
+    means = np.stack([g.mean(axis=0) for g in groups])
+    between = np.maximum(means.var(axis=0) - within / 5.0, 1e-3 * within + 1e-12)
+    np.testing.assert_allclose(prior.mean, features.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(prior.within_variance, within, rtol=1e-12)
+    np.testing.assert_allclose(prior.mean_strength, 0.5 * within / between, rtol=1e-12)
+    assert prior.variance_strength == 7.0
+    assert between[1] == 1e-3 * within[1] + 1e-12 and prior.mean_strength[1] > 100
+
+
+def test_a_speakers_statistics_are_the_shrunk_mean_and_variance() -> None:
+    features, speakers, _ = speakers_data()
+    prior = SpeakerPrior.of_speakers(features, speakers, variance_strength=4.0)
+    recordings = features[speakers == 2][:6]
+    mean, spread = prior.statistics(recordings)
+    a, b = prior.mean_strength, prior.variance_strength
+    np.testing.assert_allclose(mean, (6 * recordings.mean(axis=0) + a * prior.mean) / (6 + a), rtol=1e-12)
+    variance = (6 * recordings.var(axis=0) + b * prior.within_variance) / (6 + b)
+    np.testing.assert_allclose(spread, np.sqrt(variance), rtol=1e-12)
+    standardized = prior.standardize(features[:5], recordings)
+    np.testing.assert_allclose(standardized, (features[:5] - mean) / spread, rtol=1e-6)
+    # One recording given as a flat row is one recording of every feature.
+    np.testing.assert_array_equal(prior.statistics(recordings[0])[0], prior.statistics(recordings[:1])[0])
+
+
+def test_statistics_are_computed_in_float64_whatever_the_features_dtype() -> None:
+    # Functionals near 10^4 with a spread near 10^-2: float32 arithmetic would lose the variance.
+    rng = np.random.default_rng(0)
+    speakers = np.repeat([0, 1, 2], 30)
+    features = 1e4 + rng.normal(0, 0.01, (90, 2)) + speakers[:, None]
+    prior = SpeakerPrior.of_speakers(features, speakers)
+    as_float32 = features.astype(np.float32)
+    exact = prior.statistics(as_float32.astype(np.float64)[:30])
+    for got, want in zip(prior.statistics(as_float32[:30]), exact, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    want = prior.standardize(as_float32.astype(np.float64)[:30], as_float32.astype(np.float64)[:30])
+    np.testing.assert_array_equal(prior.standardize(as_float32[:30], as_float32[:30]), want)
+    batch = prior.standardize_by_speaker(features, speakers)
+    copies = enrollment_copies(features, speakers, prior, sizes=(3,))
+    assert batch.dtype == np.float32 and all(copy.dtype == np.float32 for copy in copies)
+
+
+def test_two_speakers_of_two_recordings_are_enough_for_a_prior() -> None:
+    features = np.array([[0.0], [1.0], [5.0], [7.0], [9.0]])
+    prior = SpeakerPrior.of_speakers(features[:4], [0, 0, 1, 1])
+    # A speaker of one recording has no within-speaker variance: it is left out of the prior.
+    with_a_third = SpeakerPrior.of_speakers(features, [0, 0, 1, 1, 2])
+    np.testing.assert_allclose(with_a_third.within_variance, prior.within_variance)
+    np.testing.assert_allclose(with_a_third.within_variance, [(0.25 + 1.0) / 2])
+    with pytest.raises(
+        ValueError, match=r"^a speaker prior needs at least two speakers with two recordings each$"
+    ):
+        SpeakerPrior.of_speakers(features[:4], [0, 0, 1, 2])
+
+
+def test_a_stored_prior_keeps_its_variance_strength_and_refuses_a_bad_one() -> None:
+    features, speakers, _ = speakers_data()
+    stored = SpeakerPrior.of_speakers(features, speakers, variance_strength=3.5).to_dict()
+    assert SpeakerPrior.from_dict(stored).variance_strength == 3.5
+    refused = r"^not a speaker prior: its arrays differ in shape or a variance is not positive$"
+    for broken in (
+        {**stored, "within_variance": [0.0, 1.0]},  # a zero variance
+        {**stored, "within_variance": [-1.0, 1.0], "mean_strength": [1.0, 1.0]},
+        {**stored, **{key: [[1.0, 2.0]] for key in ("mean", "within_variance", "mean_strength")}},
+    ):
+        with pytest.raises(ValueError, match=refused):
+            SpeakerPrior.from_dict(broken)
+
+
+def test_an_enrollment_is_saved_into_new_folders_and_checked_for_recordings(tmp_path: Path) -> None:
+    settings = FeatureSettings(audio_features="functionals")
+    one = Enrollment.of_recordings("Xavier.", np.ones((1, 4), np.float64), settings, ["x.wav"])
+    assert one.features.dtype == np.float32
+    path = one.save(tmp_path / "new" / "folders")
+    assert path == tmp_path / "new" / "folders" / "Xavier.npz"
+    loaded = Enrollment.load(path)
+    assert loaded.features.dtype == np.float32 and loaded.sources == ("x.wav",)
+    loaded.check_settings(settings, "here")  # one recording is an enrollment
+    empty = Enrollment("alice", np.zeros((0, 4), np.float32), loaded.settings)
+    with pytest.raises(ValueError, match=r"^there: holds no recordings$"):
+        empty.check_settings(settings, "there")
+    other = replace(settings, n_fft=1024, hop_length=256)
+    message = (
+        r"^x\.npz: enrolled with other feature settings than this model's \(n_fft 2048 \(the model: 1024\), "
+        r"hop_length 512 \(the model: 256\)\); enroll again from the recordings with this model$"
+    )
+    with pytest.raises(ValueError, match=message):
+        loaded.check_settings(other, "x.npz")
