@@ -24,6 +24,7 @@ import pandas as pd
 
 from ravdess_emotion.core.errors import MediaError
 from ravdess_emotion.core.ravdess import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS, InvalidRavdessName, parse_name
+from ravdess_emotion.core.takes import pair_by_take
 from ravdess_emotion.corpus.tracking import looks_like_au_table, read_au_table
 from ravdess_emotion.features.action_units import au_features_job, speaker_normalize_units
 from ravdess_emotion.features.audio import audio_features_of_samples, load_audio_samples, mfcc_of_samples
@@ -475,47 +476,6 @@ def face_inputs(
     return clips, problems
 
 
-def _take_of(path: Path) -> str | None:
-    try:
-        return parse_name(path).take
-    except InvalidRavdessName:
-        return None
-
-
-def _paired_by_take(
-    audio: list[tuple[Path, np.ndarray]], faces: list[tuple[str, Path, np.ndarray]]
-) -> tuple[list[tuple[Path, list[np.ndarray]]], list[str]]:
-    """Each audio file with the AU features of its take; a message for every file left without a partner."""
-    problems = []
-    by_take: dict[str, tuple[str, np.ndarray]] = {}
-    for label, name, features in faces:
-        take = _take_of(name)
-        if take is None:
-            problems.append(f"{label}: not a RAVDESS name, so it cannot be paired with audio by take")
-        elif take in by_take:
-            problems.append(f"{label}: a second face file for take {take} (kept {by_take[take][0]})")
-        else:
-            by_take[take] = (label, features)
-    pairs, used = [], set()
-    for path, features in audio:
-        take = _take_of(path)
-        if take is None:
-            problems.append(
-                f"{path}: not a RAVDESS name, so it cannot be paired with facial action units by take"
-            )
-        elif take not in by_take:
-            problems.append(f"{path}: take {take} has no facial action units among the inputs, skipped")
-        else:
-            pairs.append((path, [features, by_take[take][1]]))
-            used.add(take)
-    problems += [
-        f"{label}: take {take} has no audio file among the inputs, skipped"
-        for take, (label, _) in sorted(by_take.items())
-        if take not in used
-    ]
-    return pairs, problems
-
-
 def predict_files(
     model: EmotionModel,
     paths: list[Path],
@@ -590,7 +550,8 @@ def predict_files(
         audio_files = [p for p in paths if p.suffix.lower() in AUDIO_EXTENSIONS]
         clips, face_problems = face_inputs([p for p in paths if p.suffix.lower() == ".csv"], settings)
         problems += face_problems
-        inputs, pair_problems = _paired_by_take(list(decoded("audio", audio_files)), clips)
+        pairs, pair_problems = pair_by_take(list(decoded("audio", audio_files)), clips)
+        inputs = [(path, [audio, faces]) for path, audio, faces in pairs]
         problems += pair_problems
     else:
         # One file at a time (a full-size video clip is 18 MB of floats), except when every

@@ -11,7 +11,6 @@ cache instead of silently reusing a stale one. ``data_loader.py`` shows its use.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -33,12 +32,18 @@ from ravdess_emotion.core.ravdess import CHANNELS, is_synthetic
 from ravdess_emotion.corpus.organize import DEFAULT_DEST, read_manifest
 from ravdess_emotion.features.action_units import au_features_job, speaker_normalize_units
 from ravdess_emotion.features.audio import compile_audio_code, extract_audio_job, extract_mfcc_job
-from ravdess_emotion.features.caches import CacheError, load_features, load_meta, save_features
+from ravdess_emotion.features.caches import (
+    CacheError,
+    cache_key,
+    cache_path,
+    load_features,
+    load_meta,
+    save_features,
+)
 from ravdess_emotion.features.clips import ClipSet, scale_frames
 from ravdess_emotion.features.frames import FrameCache
 from ravdess_emotion.features.functionals import speaker_normalize
 from ravdess_emotion.features.settings import (
-    FEATURE_VERSION,
     KINDS,
     SEED_SETTING_NAMES,
     FeatureSettings,
@@ -424,30 +429,8 @@ class RAVDESSDataLoader:
             raise ValueError(
                 f"only audio features are cached as one file; {kind} frames are in {self.cache_dir / 'frames'}"
             )
-        return self._cache_path_for(channel, self._cache_key_source(channel))
-
-    def _cache_path_for(self, channel: str, key_source: str) -> Path:
-        key = hashlib.sha256(key_source.encode()).hexdigest()[:16]
-        return self.cache_dir / f"audio_{channel}_{key}.npz"
-
-    def _cache_key_source(self, channel: str) -> str:
-        """Everything an audio cache depends on, as JSON: also stored inside the cache and checked on loading."""
-        rows = self.select("audio", channel)
-        settings = self.settings.to_dict()
-        audio_keys = ("sample_rate", "n_mfcc", "max_frames", "n_fft", "hop_length", "audio_features")
-        relevant = {k: settings[k] for k in audio_keys}
-        if self.settings.playback_speed != 1.0:
-            # Only when it changes something: caches written before the setting existed stay valid.
-            relevant["playback_speed"] = self.settings.playback_speed
-        return json.dumps(
-            {
-                "version": FEATURE_VERSION,
-                "kind": "audio",
-                "settings": relevant,
-                "files": rows[["filename", "sha256"]].astype(str).values.tolist(),
-                "twins": [],  # part of the key since fusion had caches like this one
-            },
-            sort_keys=True,
+        return cache_path(
+            self.cache_dir, "audio", channel, cache_key("audio", self.select("audio", channel), self.settings)
         )
 
     def _cached_audio(self, channel: str) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
@@ -457,11 +440,10 @@ class RAVDESSDataLoader:
         ``skipped``; with ``strict`` a :class:`MediaError` listing it is raised instead.
         """
         # One selection and key for both the cache's name and the key stored inside it.
-        key_source = self._cache_key_source(channel)
+        key = cache_key("audio", self.select("audio", channel), self.settings)
         what = "functionals" if self.settings.audio_features == "functionals" else "MFCC"
-        return self._cached_features(
-            "audio", channel, key_source, self._cache_path_for(channel, key_source), extract_audio_job, what
-        )
+        path = cache_path(self.cache_dir, "audio", channel, key)
+        return self._cached_features("audio", channel, key, path, extract_audio_job, what)
 
     def _cached_features(
         self,
@@ -504,26 +486,11 @@ class RAVDESSDataLoader:
         self._check_strict(kind, channel, first_skip)
         return X, y, rows
 
-    def _au_cache_key_source(self, channel: str) -> str:
-        """Everything an AU cache depends on, as JSON (stored inside the cache, checked on loading)."""
-        rows = self.select("au", channel)
-        settings = self.settings.to_dict()
-        return json.dumps(
-            {
-                "version": FEATURE_VERSION,
-                "kind": "au",
-                "settings": {k: settings[k] for k in ("au_features", "au_frames")},
-                "files": rows[["filename", "sha256"]].astype(str).values.tolist(),
-            },
-            sort_keys=True,
-        )
-
     def _cached_au(self, channel: str) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
         """The raw AU features of a channel from their cache, or read and cached (as :meth:`_cached_audio`)."""
-        key_source = self._au_cache_key_source(channel)
-        key = hashlib.sha256(key_source.encode()).hexdigest()[:16]
-        path = self.cache_dir / f"au_{channel}_{key}.npz"
-        return self._cached_features("au", channel, key_source, path, au_features_job, "action units")
+        key = cache_key("au", self.select("au", channel), self.settings)
+        path = cache_path(self.cache_dir, "au", channel, key)
+        return self._cached_features("au", channel, key, path, au_features_job, "action units")
 
     def _takes_missing_a_side(self, channel: str) -> list[str]:
         """A message for each take of ``channel`` with audio but no face file, or a face file but no audio."""

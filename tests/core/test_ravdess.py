@@ -8,9 +8,11 @@ from hypothesis import strategies as st
 
 from ravdess_emotion.core.ravdess import (
     EMOTIONS,
+    SYNTHETIC_MARKER,
     InvalidRavdessName,
     RavdessName,
     actor_gender,
+    is_synthetic,
     parse_actor_list,
     parse_name,
 )
@@ -133,3 +135,12 @@ def test_actor_lists(text: str, expected: list[int]) -> None:
 def test_bad_actor_lists(text: str) -> None:
     with pytest.raises(ValueError, match="actor list"):
         parse_actor_list(text)
+
+
+def test_a_folder_is_synthetic_only_with_the_demo_marker_file(tmp_path) -> None:
+    assert not is_synthetic(tmp_path) and not is_synthetic(str(tmp_path / "absent"))
+    (tmp_path / SYNTHETIC_MARKER).mkdir()  # a folder of that name is not the marker
+    assert not is_synthetic(tmp_path)
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / SYNTHETIC_MARKER).write_text("synthetic")
+    assert is_synthetic(tmp_path / "demo") and is_synthetic(str(tmp_path / "demo"))
