@@ -44,6 +44,7 @@ from ravdess_emotion.core.errors import MediaError
 from ravdess_emotion.core.ravdess import parse_name
 from ravdess_emotion.corpus.demo import synthesize_voice, write_demo_dataset
 from ravdess_emotion.corpus.organize import EMPTY, UNREADABLE, organize, read_manifest
+from ravdess_emotion.features import caches as feature_caches
 from ravdess_emotion.features import loader as feature_loader
 from ravdess_emotion.features.audio import extract_mfcc
 from ravdess_emotion.features.caches import CacheError, load_features, save_features
@@ -326,7 +327,7 @@ def test_other_settings_or_version_use_another_cache(
     if change == "n_mfcc":
         other = RAVDESSDataLoader(mixed_audio, cache_dir=tmp_path, max_frames=40, n_mfcc=20, progress=False)
     else:
-        monkeypatch.setattr(feature_loader, "FEATURE_VERSION", feature_loader.FEATURE_VERSION + 1)
+        monkeypatch.setattr(feature_caches, "FEATURE_VERSION", feature_caches.FEATURE_VERSION + 1)
         other = RAVDESSDataLoader(mixed_audio, cache_dir=tmp_path, max_frames=40, progress=False)
     loaded: list[Path] = []
     real_load = feature_loader.load_features

@@ -73,6 +73,11 @@ def _read_npz(path: str | Path, read: Callable[[np.lib.npyio.NpzFile], object]):
         raise
     except ValueError as error:
         if "allow_pickle" in str(error):
+            # numpy takes any file that is not an archive or an array for a pickle.
+            if not zipfile.is_zipfile(path):
+                raise CacheError(
+                    f"{path}: not a feature cache (not an .npz archive), refused unread"
+                ) from error
             raise CacheError(
                 f"{path}: holds pickled objects, refused (a cache never executes code)"
             ) from error

@@ -103,3 +103,17 @@ def test_available_cores_is_this_process_share() -> None:
     assert 1 <= cores <= (os.cpu_count() or 1)
     if hasattr(os, "sched_getaffinity"):
         assert cores == len(os.sched_getaffinity(0))
+
+
+def test_available_cores_reads_the_affinity_mask_else_the_cpu_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 3, 5} if pid == 0 else set(), raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert available_cores() == 3  # a container or taskset limits the process to 3 of 64
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set())
+    assert available_cores() == 1
+    monkeypatch.delattr(os, "sched_getaffinity")  # macOS and Windows have no affinity call
+    assert available_cores() == 64
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # "undeterminable"
+    assert available_cores() == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 0)
+    assert available_cores() == 1

@@ -1,15 +1,25 @@
-"""Feature cache keys: everything a cache depends on is in its key, and nothing else (``features.caches``)."""
+"""Feature caches: what a cache holds comes back as it was, and its key is everything it depends on (``features.caches``)."""
 
 import hashlib
 import json
 import re
 from dataclasses import replace
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from ravdess_emotion.features import caches
-from ravdess_emotion.features.caches import KEY_SETTINGS, cache_key, cache_path
+from ravdess_emotion.features.caches import (
+    KEY_SETTINGS,
+    CacheError,
+    cache_key,
+    cache_path,
+    load_features,
+    load_meta,
+    save_features,
+)
 from ravdess_emotion.features.settings import FEATURE_VERSION, FeatureSettings
 
 FILES = pd.DataFrame(
@@ -108,3 +118,72 @@ def test_the_au_key_and_the_cache_file_names() -> None:
     assert re.fullmatch(r"au_song_[0-9a-f]{16}\.npz", path.name)
     with pytest.raises(ValueError, match=r"^no feature cache for kind 'video'; one of audio, au$"):
         cache_key("video", FILES, FeatureSettings())
+
+
+# --------------------------------------------------------------------------- cache files
+
+
+def test_features_labels_information_and_meta_come_back_as_saved(tmp_path: Path) -> None:
+    X = np.arange(12, dtype=np.float32).reshape(3, 2, 2)
+    y = np.array([0, 7, 3])
+    info = pd.DataFrame({"filename": ["a.wav", "b.wav", "c.wav"], "actor": [1, 2, 24]})
+    path = save_features(tmp_path / "new" / "c.npz", X, y, info, meta={"key": "k1", "skipped": "[]"})
+    assert path == tmp_path / "new" / "c.npz" and [p.name for p in path.parent.iterdir()] == ["c.npz"]
+    X_back, y_back, info_back = load_features(path)
+    np.testing.assert_array_equal(X_back, X)
+    assert X_back.dtype == np.float32 and y_back.tolist() == [0, 7, 3]
+    pd.testing.assert_frame_equal(info_back, info.astype({"filename": str}), check_dtype=False)
+    assert info_back["filename"].tolist() == ["a.wav", "b.wav", "c.wav"]
+    assert info_back["actor"].tolist() == [1, 2, 24]
+    assert load_meta(path) == {"key": "k1", "skipped": "[]"}
+    # Without information or meta: an empty table, an empty dict.
+    bare = save_features(tmp_path / "bare.npz", X, y)
+    assert load_features(bare)[2].empty and load_meta(bare) == {}
+
+
+def test_fusion_inputs_come_back_as_a_list_in_their_order(tmp_path: Path) -> None:
+    audio, video = np.zeros((2, 3), np.float32), np.ones((2, 4, 5), np.uint8)
+    inputs, y, _ = load_features(save_features(tmp_path / "f.npz", (audio, video), np.array([1, 2])))
+    assert isinstance(inputs, list) and len(inputs) == 2 and y.tolist() == [1, 2]
+    np.testing.assert_array_equal(inputs[0], audio)
+    np.testing.assert_array_equal(inputs[1], video)
+    assert inputs[1].dtype == np.uint8
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        ({"X0": np.zeros((3, 2)), "y": np.zeros(2)}, "arrays of different lengths"),
+        ({"y": np.zeros(2)}, "no X arrays"),
+        (
+            {"X0": np.zeros((2, 2)), "y": np.zeros(2), "info__actor": np.zeros(3)},
+            "arrays of different lengths",
+        ),
+        ({"X0": np.zeros((2, 2))}, "unreadable or incomplete feature cache"),
+    ],
+)
+def test_an_incomplete_cache_is_refused_with_its_name(tmp_path: Path, arrays: dict, message: str) -> None:
+    path = tmp_path / "bad.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(CacheError, match=rf"^{re.escape(str(path))}: .*{message}"):
+        load_features(path)
+
+
+def test_a_file_that_is_no_cache_is_refused_for_what_it_is(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"not numpy at all")
+    with pytest.raises(CacheError, match=r"garbage\.npz: not a feature cache \(not an \.npz archive\)"):
+        load_features(garbage)
+    with pytest.raises(CacheError, match=r"not a feature cache"):
+        load_meta(garbage)
+    pickled = tmp_path / "pickled.npz"
+    np.savez(pickled, X0=np.array([{"a": 1}], dtype=object), y=np.zeros(1))
+    with pytest.raises(CacheError, match=r"pickled\.npz: holds pickled objects, refused"):
+        load_features(pickled)
+    half = tmp_path / "half.npz"
+    save_features(half, np.zeros((50, 50)), np.zeros(50))
+    half.write_bytes(half.read_bytes()[:3000])
+    with pytest.raises(CacheError, match=r"half\.npz: unreadable or incomplete feature cache"):
+        load_features(half)
+    with pytest.raises(FileNotFoundError):
+        load_features(tmp_path / "absent.npz")
