@@ -3,6 +3,7 @@
 import hashlib
 import json
 import re
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -180,6 +181,12 @@ def test_a_file_that_is_no_cache_is_refused_for_what_it_is(tmp_path: Path) -> No
     np.savez(pickled, X0=np.array([{"a": 1}], dtype=object), y=np.zeros(1))
     with pytest.raises(CacheError, match=r"pickled\.npz: holds pickled objects, refused"):
         load_features(pickled)
+    bad_header = tmp_path / "bad_header.npz"
+    with zipfile.ZipFile(bad_header, "w") as archive:
+        for member in ("X0.npy", "y.npy"):
+            archive.writestr(member, b"\x93NUMPY\x01\x00not an array header")
+    with pytest.raises(CacheError, match=r"bad_header\.npz: unreadable feature cache \(.*array header"):
+        load_features(bad_header)
     half = tmp_path / "half.npz"
     save_features(half, np.zeros((50, 50)), np.zeros(50))
     half.write_bytes(half.read_bytes()[:3000])
