@@ -14,7 +14,8 @@ package versions of the run.
     python train_models.py --data-dir data/organized --models audio-speech --preset best --folds 5
 
 ``--preset seed`` (the default) trains the seed's CNN-LSTM on MFCC images; ``--preset
-best`` the audio model that measured best in ``benchmarks/audio.py``: L2-penalised logistic
+cnn-lstm`` the same layers on the same MFCCs with a training recipe (SpecAugment,
+attention pooling, mixup, label smoothing, cosine decay, refit); ``--preset best`` the audio model that measured best in ``benchmarks/audio.py``: L2-penalised logistic
 regression on utterance functionals standardised per speaker (see
 ``ravdess_emotion/features/functionals.py``), trained for speech also on copies of each
 training file played slightly faster and slower, and on copies standardised as a
@@ -138,13 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--epochs",
         type=int,
         default=None,
-        help="epochs for every model (default: 50 audio, 60 with --preset best, 30 video/fusion)",
+        help="epochs for every model (default: 50 audio, 60 with --preset best, 40 with cnn-lstm, 30 video/fusion)",
     )
     parser.add_argument(
         "--batch-size",
         type=int,
         default=None,
-        help="batch size (default: 16 audio, 32 with --preset best, 8 video/fusion)",
+        help="batch size (default: 16 audio, 32 with --preset best or cnn-lstm, 8 video/fusion)",
     )
     parser.add_argument(
         "--learning-rate", type=float, default=1e-3, help="Adam learning rate (default %(default)s)"
@@ -157,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="early-stopping patience in epochs on validation loss; 0 trains every epoch "
-        "(default: 10, 0 with --preset best)",
+        "(default: 10, 0 with --preset best or cnn-lstm)",
     )
     parser.add_argument(
         "--test-actors",
@@ -199,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="after early stopping, train a fresh model on the training and validation actors for the best "
         "epoch count; test actors stay unseen, and without test actors the validation metrics are taken "
-        "before the refit (default: on with --preset best, off with seed)",
+        "before the refit (default: on with --preset best and cnn-lstm, off with seed)",
     )
     parser.add_argument(
         "--distribute",

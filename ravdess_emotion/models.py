@@ -45,15 +45,133 @@ ArrayOrPair = np.ndarray | Sequence[np.ndarray]
 # --------------------------------------------------------------------------- building blocks
 
 
-def audio_branch(inputs: keras.KerasTensor, dropout: float = 0.5) -> keras.KerasTensor:
+@keras.saving.register_keras_serializable(package="ravdess_emotion")
+class AttentionPooling1D(layers.Layer):
+    """Attention pooling over time: a weighted mean of a sequence, the weights learned.
+
+    Each step ``h_t`` gets a score ``v · tanh(W h_t + b)``; a softmax over time turns the
+    scores into weights, and the output is ``sum_t weight_t h_t``. Where average pooling
+    counts the padded silence at the end of a clip like speech, attention learns to
+    look at the steps that carry the emotion.
+
+    Input shape (batch, steps, features); output shape (batch, features).
+    """
+
+    def __init__(self, units: int = 64, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if units <= 0:
+            raise ValueError(f"units must be positive, got {units}")
+        self.units = int(units)
+        self.projection = layers.Dense(self.units, activation="tanh", name="projection")
+        self.score = layers.Dense(1, use_bias=False, name="score")
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        if len(input_shape) != 3:
+            raise ValueError(f"AttentionPooling1D expects (batch, steps, features), got {input_shape}")
+        self.projection.build(input_shape)
+        self.score.build((*input_shape[:2], self.units))
+
+    def call(self, inputs: Any) -> Any:
+        weights = keras.ops.softmax(self.score(self.projection(inputs)), axis=1)
+        return keras.ops.sum(weights * inputs, axis=1)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return (input_shape[0], input_shape[2])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "units": self.units}
+
+
+@keras.saving.register_keras_serializable(package="ravdess_emotion")
+class SpecAugment(layers.Layer):
+    """SpecAugment masking (Park et al. 2019) of (batch, coefficients, frames) inputs, in training only.
+
+    Each training example gets ``time_masks`` bands of up to ``max_time`` consecutive
+    frames and ``frequency_masks`` bands of up to ``max_frequency`` consecutive
+    coefficients set to ``fill`` (0: after standardisation, the mean). At inference
+    the layer passes its input through unchanged, so a saved model predicts without it.
+    """
+
+    def __init__(
+        self,
+        time_masks: int = 1,
+        max_time: int = 20,
+        frequency_masks: int = 1,
+        max_frequency: int = 2,
+        fill: float = 0.0,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        for name, value in (
+            ("time_masks", time_masks),
+            ("max_time", max_time),
+            ("frequency_masks", frequency_masks),
+            ("max_frequency", max_frequency),
+        ):
+            if value < 0:
+                raise ValueError(f"{name} must be 0 or more, got {value}")
+        self.time_masks, self.max_time = int(time_masks), int(max_time)
+        self.frequency_masks, self.max_frequency = int(frequency_masks), int(max_frequency)
+        self.fill, self.seed = float(fill), seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def _bands(self, batch: Any, size: int, count: int, widest: int) -> Any:
+        """(batch, size) booleans: ``count`` random bands of 0 to ``widest`` positions per example."""
+        positions = keras.ops.arange(size, dtype="float32")[None, :]
+        masked = keras.ops.zeros((batch, size), dtype="bool")
+        for _ in range(count):
+            width = keras.random.uniform((batch, 1), 0, widest + 1, seed=self.seed_generator)
+            width = keras.ops.floor(width)
+            start = keras.ops.floor(
+                keras.random.uniform((batch, 1), 0, 1, seed=self.seed_generator) * (size - width + 1)
+            )
+            masked = keras.ops.logical_or(masked, (positions >= start) & (positions < start + width))
+        return masked
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        if not training:
+            return inputs
+        batch = keras.ops.shape(inputs)[0]
+        coefficients, frames = inputs.shape[1], inputs.shape[2]
+        time = self._bands(batch, frames, self.time_masks, min(self.max_time, frames))
+        frequency = self._bands(
+            batch, coefficients, self.frequency_masks, min(self.max_frequency, coefficients)
+        )
+        masked = keras.ops.logical_or(time[:, None, :], frequency[:, :, None])
+        return keras.ops.where(masked, keras.ops.cast(self.fill, inputs.dtype), inputs)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "time_masks": self.time_masks,
+            "max_time": self.max_time,
+            "frequency_masks": self.frequency_masks,
+            "max_frequency": self.max_frequency,
+            "fill": self.fill,
+            "seed": self.seed,
+        }
+
+
+def audio_branch(
+    inputs: keras.KerasTensor, dropout: float = 0.5, spec_augment: bool = False, attention: bool = False
+) -> keras.KerasTensor:
     """Conv2D feature maps over (time, coefficient), then LSTM 128 → LSTM 64.
 
-    ``inputs`` has shape (batch, n_mfcc, frames); the output (batch, 64).
+    ``inputs`` has shape (batch, n_mfcc, frames); the output (batch, 64). With
+    ``spec_augment``, training examples are masked (:class:`SpecAugment`) after the
+    standardisation; with ``attention``, the LSTM outputs are pooled over time by
+    :class:`AttentionPooling1D` instead of averaged.
     """
     n_coefficients, n_frames = inputs.shape[1:]
     # Per-coefficient standardisation, learned from the training data by ``adapt``:
     # MFCC 0 spans hundreds of units while the others span tens.
     x = layers.Normalization(axis=1, name="mfcc_normalization")(inputs)
+    if spec_augment:
+        x = SpecAugment(name="spec_augment")(x)
     x = layers.Permute((2, 1), name="audio_time_major")(x)
     x = layers.Reshape((n_frames, n_coefficients, 1), name="audio_as_image")(x)
     for filters in (32, 64):
@@ -67,6 +185,8 @@ def audio_branch(inputs: keras.KerasTensor, dropout: float = 0.5) -> keras.Keras
     x = layers.LSTM(128, return_sequences=True, dtype="float32")(x)
     x = layers.Dropout(dropout / 2)(x)
     x = layers.LSTM(64, return_sequences=True, dtype="float32")(x)
+    if attention:
+        return AttentionPooling1D(name="audio_attention_pooling")(x)
     # Average the LSTM outputs over time instead of keeping only the last step: the last
     # steps of a padded clip are silence, and the gradient reaches every step directly.
     return layers.GlobalAveragePooling1D(name="audio_time_pooling")(x)
@@ -133,6 +253,8 @@ class EmotionModel:
     """The learning rate falls along a cosine to 0 over the epochs that :meth:`train` is given."""
     learning_rate_scale: ClassVar[float] = 1.0
     """Multiplies ``learning_rate`` (``--learning-rate``) for this network; see :class:`AUEmotionLogistic`."""
+    mixup_alpha: ClassVar[float] = 0.0
+    """Above 0, training batches from arrays are mixed pairwise (:class:`MixupBatches`)."""
 
     def __init__(self, num_emotions: int = len(EMOTIONS), learning_rate: float = 1e-3, dropout: float = 0.5):
         if num_emotions < 2:
@@ -231,6 +353,9 @@ class EmotionModel:
                 "validation_data": validation,
                 "batch_size": batch_size,
             }
+            if self.mixup_alpha:
+                batches = MixupBatches(X_train, y_train, batch_size, self.mixup_alpha, seed=len(y_train))
+                data = {"x": batches, "validation_data": validation, "shuffle": False}
         if self.model is None:
             self.build_model(_shape_of(first_inputs))
         self._adapt_normalization(adaptation)
@@ -391,6 +516,76 @@ class AudioEmotionCNNLSTM(EmotionModel):
         inputs = keras.Input(input_shape, name="mfcc")
         outputs = classifier_head(audio_branch(inputs, self.dropout), self.num_emotions, self.dropout)
         return keras.Model(inputs, outputs, name="audio_emotion_cnn_lstm")
+
+
+class AudioEmotionAttentionCNNLSTM(AudioEmotionCNNLSTM):
+    """The seed's CNN-LSTM layers with a training recipe: SpecAugment, attention pooling, mixup.
+
+    MFCC (n_mfcc, frames) → standardise → SpecAugment masks (training only) → Conv2D ×2 →
+    LSTM 128 → LSTM 64 → attention pooling → dense → softmax. Trained with mixup
+    (α 0.2), label smoothing 0.1, AdamW (weight decay 0.01) and a cosine learning-rate
+    decay to 0 over the epochs.
+    """
+
+    label_smoothing = 0.1
+    weight_decay = 1e-2
+    cosine_decay = True
+    mixup_alpha = 0.2
+
+    def _build(self, input_shape: Sequence[int]) -> keras.Model:
+        input_shape = tuple(input_shape)
+        if len(input_shape) != 2:
+            raise ValueError(f"audio input shape must be (n_mfcc, frames), got {input_shape}")
+        inputs = keras.Input(input_shape, name="mfcc")
+        features = audio_branch(inputs, self.dropout, spec_augment=True, attention=True)
+        outputs = classifier_head(features, self.num_emotions, self.dropout)
+        return keras.Model(inputs, outputs, name="audio_emotion_attention_cnn_lstm")
+
+
+class MixupBatches(keras.utils.PyDataset):
+    """Training batches of arrays mixed pairwise: mixup (Zhang et al. 2018).
+
+    Each batch is drawn from a new shuffle of the rows; every example is replaced by
+    ``λ x_i + (1 − λ) x_j`` with a random partner ``j`` of the same batch, and its
+    one-hot label likewise, ``λ`` drawn from Beta(α, α) per example.
+
+    Parameters
+    ----------
+    X : np.ndarray
+        Inputs, shape (n, ...).
+    y : np.ndarray
+        One-hot (or smoothed) labels, shape (n, classes).
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, batch_size: int, alpha: float, seed: int = 0) -> None:
+        super().__init__()
+        X, y = np.asarray(X), np.asarray(y, dtype=np.float32)
+        if y.ndim != 2 or len(y) != len(X):
+            raise ValueError(
+                f"mixup needs one-hot labels (n, classes) for the n inputs; got {y.shape} for {len(X)}"
+            )
+        if alpha <= 0:
+            raise ValueError(f"mixup's alpha must be positive, got {alpha}")
+        self.X, self.y, self.batch_size, self.alpha = X, y, int(batch_size), float(alpha)
+        self._rng = np.random.default_rng(seed)
+        self._order = self._rng.permutation(len(X))
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.X) / self.batch_size)
+
+    def on_epoch_end(self) -> None:
+        self._order = self._rng.permutation(len(self.X))
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        # A generator of its own per batch: the same batch whatever thread asks for it, and when.
+        rng = np.random.default_rng([int(rows[0]), index, len(self.X)])
+        weight = rng.beta(self.alpha, self.alpha, len(rows)).astype(np.float32)
+        partner = rows[rng.permutation(len(rows))]
+        shape = (len(rows),) + (1,) * (self.X.ndim - 1)
+        X = weight.reshape(shape) * self.X[rows] + (1 - weight.reshape(shape)) * self.X[partner]
+        y = weight[:, None] * self.y[rows] + (1 - weight[:, None]) * self.y[partner]
+        return X.astype(np.float32), y
 
 
 def functionals_input(input_shape: Sequence[int]) -> tuple[keras.KerasTensor, keras.KerasTensor]:
@@ -764,6 +959,7 @@ MODEL_CLASSES: dict[str, type[EmotionModel]] = {
     cls.__name__: cls
     for cls in (
         AudioEmotionCNNLSTM,
+        AudioEmotionAttentionCNNLSTM,
         AudioEmotionMLP,
         AudioEmotionLogistic,
         VideoEmotion3DCNNLSTM,

@@ -23,6 +23,7 @@ import numpy as np
 from ravdess_emotion.models import (
     AudioAUEmotionFusion,
     AudioAULateFusion,
+    AudioEmotionAttentionCNNLSTM,
     AudioEmotionCNNLSTM,
     AudioEmotionLogistic,
     AudioEmotionMLP,
@@ -43,6 +44,7 @@ LABELS = np.arange(16) % 8
 
 CASES = {
     "AudioEmotionCNNLSTM": (AudioEmotionCNNLSTM, AUDIO),
+    "AudioEmotionAttentionCNNLSTM": (AudioEmotionAttentionCNNLSTM, AUDIO),
     "AudioEmotionMLP": (AudioEmotionMLP, FUNCTIONALS),
     "AudioEmotionLogistic": (AudioEmotionLogistic, FUNCTIONALS),
     "VideoEmotion3DCNNLSTM": (VideoEmotion3DCNNLSTM, VIDEO),

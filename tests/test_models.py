@@ -7,15 +7,19 @@ import numpy as np
 import pytest
 
 from ravdess_emotion.models import (
+    AttentionPooling1D,
     AudioAUEmotionFusion,
     AudioAULateFusion,
+    AudioEmotionAttentionCNNLSTM,
     AudioEmotionCNNLSTM,
     AudioEmotionLogistic,
     AudioEmotionMLP,
     AUEmotionLogistic,
     AUEmotionLSTM,
     EmotionModel,
+    MixupBatches,
     MultimodalEmotionFusion,
+    SpecAugment,
     VideoEmotion3DCNNLSTM,
 )
 
@@ -29,6 +33,7 @@ LABELS = np.arange(24) % 8
 
 CASES = [
     (AudioEmotionCNNLSTM, AUDIO, (13, 216)),
+    (AudioEmotionAttentionCNNLSTM, AUDIO, (13, 216)),
     (AudioEmotionMLP, FUNCTIONALS, (40,)),
     (AudioEmotionLogistic, FUNCTIONALS, (40,)),
     (VideoEmotion3DCNNLSTM, VIDEO, (6, 32, 32, 3)),
@@ -214,3 +219,81 @@ def test_a_save_killed_between_the_network_and_its_metadata_is_refused_on_loadin
     new.save(path.with_suffix(".keras"))
     for suffix in (".h5", ".keras"):
         assert EmotionModel.load(path.with_suffix(suffix)).metadata["run"] == "new"
+
+
+# --------------------------------------------------------------------------- the recipe's layers
+
+
+def test_attention_pooling_is_a_learned_weighted_mean_over_time() -> None:
+    pooling = AttentionPooling1D(units=4)
+    steps = RNG.normal(size=(5, 7, 3)).astype(np.float32)
+    pooled = np.asarray(pooling(steps))
+    assert pooled.shape == (5, 3)
+    # Weights are positive and sum to 1: each output lies within its sequence's range.
+    assert (pooled >= steps.min(axis=1) - 1e-5).all() and (pooled <= steps.max(axis=1) + 1e-5).all()
+    constant = np.repeat(steps[:, :1], 7, axis=1)
+    np.testing.assert_allclose(np.asarray(pooling(constant)), steps[:, 0], rtol=1e-5)
+    assert AttentionPooling1D.from_config(pooling.get_config()).units == 4
+    with pytest.raises(ValueError, match="units must be positive"):
+        AttentionPooling1D(units=0)
+    with pytest.raises(ValueError, match=r"expects \(batch, steps, features\)"):
+        AttentionPooling1D()(np.zeros((2, 3), np.float32))
+
+
+def test_spec_augment_masks_bands_in_training_and_nothing_at_inference() -> None:
+    masking = SpecAugment(time_masks=2, max_time=5, frequency_masks=1, max_frequency=2, fill=-1.0, seed=0)
+    ones = np.ones((64, 13, 40), np.float32)
+    np.testing.assert_array_equal(np.asarray(masking(ones, training=False)), ones)
+    masked = np.asarray(masking(ones, training=True)) == -1.0
+    assert set(np.unique(np.asarray(masking(ones, training=True)))) <= {-1.0, 1.0}
+    whole_frames = masked.all(axis=1)  # frames masked across every coefficient: the time bands
+    whole_rows = masked.all(axis=2)  # coefficients masked across every frame: the frequency bands
+    assert 0 < whole_frames.sum(axis=1).max() <= 2 * 5 and whole_frames.any(axis=1).mean() > 0.5
+    assert 0 < whole_rows.sum(axis=1).max() <= 2 and whole_rows.any(axis=1).mean() > 0.3
+    # Nothing else is masked: every masked cell is in a masked frame or a masked coefficient.
+    assert not (masked & ~whole_frames[:, None, :] & ~whole_rows[:, :, None]).any()
+    config = SpecAugment.from_config(masking.get_config()).get_config()
+    assert (config["time_masks"], config["max_time"], config["max_frequency"], config["fill"]) == (
+        2,
+        5,
+        2,
+        -1.0,
+    )
+    with pytest.raises(ValueError, match="max_time must be 0 or more"):
+        SpecAugment(max_time=-1)
+
+
+def test_mixup_mixes_each_example_with_a_partner_of_its_batch() -> None:
+    X = np.stack([np.full((2, 3), float(i), np.float32) for i in range(10)])
+    y = np.eye(10, dtype=np.float32)
+    batches = MixupBatches(X, y, batch_size=4, alpha=0.2, seed=1)
+    assert len(batches) == 3
+    seen = []
+    for index in range(len(batches)):
+        X_mixed, y_mixed = batches[index]
+        np.testing.assert_allclose(y_mixed.sum(axis=1), 1, rtol=1e-6)
+        # The label says the mix: x = sum of (label weight × the example's constant value).
+        np.testing.assert_allclose(X_mixed[:, 0, 0], y_mixed @ np.arange(10), rtol=1e-5)
+        assert (np.count_nonzero(y_mixed, axis=1) <= 2).all()
+        seen += np.flatnonzero(y_mixed.max(axis=0) > 0).tolist()
+        np.testing.assert_array_equal(batches[index][0], X_mixed)  # the same batch when asked again
+    assert sorted(set(seen)) == list(range(10))  # an epoch visits every example
+    first = batches[0][1]
+    batches.on_epoch_end()
+    assert not np.array_equal(batches[0][1], first)  # a new shuffle each epoch
+    with pytest.raises(ValueError, match="one-hot labels"):
+        MixupBatches(X, np.arange(10), batch_size=4, alpha=0.2)
+    with pytest.raises(ValueError, match="alpha must be positive"):
+        MixupBatches(X, y, batch_size=4, alpha=0)
+
+
+def test_the_recipe_model_trains_on_mixed_batches_with_smoothed_labels() -> None:
+    model = AudioEmotionAttentionCNNLSTM(num_emotions=8)
+    model.build_model((13, 216))
+    names = [layer.name for layer in model.model.layers]
+    assert "spec_augment" in names and "audio_attention_pooling" in names
+    assert names.index("mfcc_normalization") < names.index("spec_augment")  # masks are the mean
+    assert model.mixup_alpha == 0.2 and model.label_smoothing == 0.1 and model.cosine_decay
+    # The seed's model keeps the seed's layers: no masking, average pooling.
+    seed_names = [layer.name for layer in AudioEmotionCNNLSTM().build_model((13, 216)).layers]
+    assert "spec_augment" not in seed_names and "audio_time_pooling" in seed_names

@@ -47,7 +47,7 @@ class RunConfig:
         Names from ``MODEL_SPECS`` (``audio-speech``, ..., ``fusion-au-song``); by default
         the design card's five (``DESIGN_MODELS``).
     preset : str
-        Recipe of the audio models (``PRESETS``): ``seed`` or ``best``.
+        Recipe of the audio models (``PRESETS``): ``seed``, ``cnn-lstm`` or ``best``.
     audio_model : str or None
         Network of the audio models instead of the preset's (a name in ``AUDIO_MODEL_CLASSES``).
     speed_perturbation : tuple of float or None
