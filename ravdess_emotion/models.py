@@ -1,6 +1,7 @@
 """Emotion classifiers in Keras 3: audio CNN-LSTM, MLP and logistic regression, video 3D-CNN-LSTM, and their fusion.
 
-``AudioEmotionCNNLSTM`` is the seed's model on MFCC images. ``AudioEmotionLogistic``
+``AudioEmotionCNNLSTM`` is the seed's model on MFCC images; ``AudioEmotionAttentionCNNLSTM``
+the same layers with SpecAugment masking and attention pooling, trained with mixup. ``AudioEmotionLogistic``
 (the ``--preset best`` audio model) and ``AudioEmotionMLP`` read utterance functionals
 (``ravdess_emotion.features.functionals``). ``AUEmotionLogistic`` and ``AUEmotionLSTM``
 read facial action units (clip vectors and frame sequences,
@@ -13,9 +14,10 @@ Every model follows one interface (``emotion_models.py`` shows it): ``build_mode
 ``train``, ``evaluate``, ``predict``, ``save`` (with the metadata ``predict.py`` needs)
 and ``load``.
 
-The graphs use only built-in layers (no ``Lambda``), so they save to ``.h5`` and
-``.keras`` and load on the TensorFlow, JAX and PyTorch backends with ``safe_mode``
-on. Labels are class indices (``EMOTIONS[i]``); one-hot labels are accepted too.
+The graphs use only built-in layers and two registered layers of this module
+(:class:`AttentionPooling1D`, :class:`SpecAugment`), never a ``Lambda``, so they save
+to ``.h5`` and ``.keras`` and load on the TensorFlow, JAX and PyTorch backends with
+``safe_mode`` on. Labels are class indices (``EMOTIONS[i]``); one-hot labels are accepted too.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ravdess_emotion.models import MODEL_CLASSES
+
 HELPER = Path(__file__).with_name("backend_roundtrip.py")
 OTHER_BACKENDS = {"jax": "jax", "torch": "torch"}
 """Backend name -> the package it needs."""
@@ -44,7 +46,7 @@ def test_every_model_saved_under_tensorflow_predicts_the_same_under(
     if importlib.util.find_spec(OTHER_BACKENDS[backend]) is None:
         pytest.skip(f"{OTHER_BACKENDS[backend]} is not installed (requirements.txt installs it)")
     folder, expected = saved_under_tensorflow
-    assert len(expected) == 18  # nine model classes, each as .h5 and .keras
+    assert len(expected) == 2 * len(MODEL_CLASSES)  # every model class, each as .h5 and .keras
     with _run("load", backend, folder) as loaded:
         assert sorted(loaded.files) == sorted(expected)
         for name, probabilities in expected.items():

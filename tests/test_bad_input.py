@@ -543,6 +543,7 @@ def test_project_models_have_no_lambda_layers() -> None:
 
     shapes = {
         "AudioEmotionCNNLSTM": (13, 40),
+        "AudioEmotionAttentionCNNLSTM": (13, 40),
         "AudioEmotionMLP": (40,),
         "AudioEmotionLogistic": (40,),
         "VideoEmotion3DCNNLSTM": (4, 16, 16, 3),
