@@ -26,7 +26,6 @@ package versions and the actors of every fold beside them in ``benchmark_audio.j
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import tempfile
@@ -47,8 +46,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from tqdm.auto import tqdm
 
+from benchmarks.options import cross_validation_parser
 from benchmarks.records import fold_summary, write_record
-from ravdess_emotion.core.cli_text import plain_text
 from ravdess_emotion.core.files import available_cores
 from ravdess_emotion.corpus.organize import organize
 from ravdess_emotion.features.audio import compile_audio_code, load_audio_samples
@@ -162,27 +161,13 @@ def extraction_speed(loader: RAVDESSDataLoader, channel: str, limit: int) -> dic
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=plain_text(__doc__.split("\n\n")[0]), epilog=plain_text(__doc__.split("\n\n")[-1])
-    )
-    parser.add_argument(
-        "--ravdess",
-        type=Path,
-        default=Path(__file__).resolve().parent.parent.parent / "shared" / "ravdess",
-        help="real RAVDESS audio: archives or Actor_NN folders (default %(default)s)",
-    )
-    parser.add_argument(
-        "--work-dir",
-        type=Path,
-        default=Path("data/benchmark"),
-        help="organized copy and caches (default %(default)s)",
+    parser = cross_validation_parser(
+        __doc__,
+        "data/benchmark",
+        "organized copy and caches",
+        "epochs per fold for every network (default: each preset's)",
     )
     parser.add_argument("--channels", default="speech,song", help="default %(default)s")
-    parser.add_argument("--folds", type=int, default=5, help="actor folds (default %(default)s)")
-    parser.add_argument(
-        "--epochs", type=int, default=None, help="epochs per fold for every network (default: each preset's)"
-    )
-    parser.add_argument("--seed", type=int, default=42, help="default %(default)s")
     parser.add_argument(
         "--speed-files",
         type=int,
@@ -195,7 +180,6 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated networks to train, from: " + ", ".join(NETWORK_VARIANTS) + "; 'none' for only "
         "the SVM rows and the extraction speed (default: all)",
     )
-    parser.add_argument("--reports-dir", type=Path, default=Path("reports"), help="default %(default)s")
     args = parser.parse_args(argv)
     networks = [] if args.networks == "none" else [n.strip() for n in args.networks.split(",") if n.strip()]
     unknown = sorted(set(networks) - set(NETWORK_VARIANTS))

@@ -26,7 +26,6 @@ package versions and the actors of every fold in ``benchmark_faces.json``.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 from dataclasses import replace
@@ -38,8 +37,8 @@ import ravdess_emotion.core.backend  # noqa: F401  (before keras: picks and star
 
 import pandas as pd
 
+from benchmarks.options import SHARED, cross_validation_parser
 from benchmarks.records import fold_summary, write_record
-from ravdess_emotion.core.cli_text import plain_text
 from ravdess_emotion.core.ravdess import parse_actor_list
 from ravdess_emotion.corpus.organize import organize
 from ravdess_emotion.models import AudioAUEmotionFusion, AudioAULateFusion
@@ -93,34 +92,23 @@ _NETWORKS = {cls.__name__: cls for cls in (AudioAUEmotionFusion, AudioAULateFusi
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=plain_text(__doc__.split("\n\n")[0]), epilog=plain_text(__doc__.split("\n\n")[-1])
-    )
-    shared = Path(__file__).resolve().parent.parent.parent / "shared"
-    parser.add_argument(
-        "--ravdess", type=Path, default=shared / "ravdess", help="real RAVDESS audio (default %(default)s)"
+    parser = cross_validation_parser(
+        __doc__,
+        "data/benchmark_faces",
+        "organized copy and caches",
+        "epochs per fold (default: the preset's)",
     )
     parser.add_argument(
         "--aus",
         type=Path,
-        default=shared / "ravdess_aus",
+        default=SHARED / "ravdess_aus",
         help="folder with OpenFace AU tables or tracking CSVs of the same takes (default %(default)s)",
     )
-    parser.add_argument(
-        "--work-dir",
-        type=Path,
-        default=Path("data/benchmark_faces"),
-        help="organized copy and caches (default %(default)s)",
-    )
-    parser.add_argument("--folds", type=int, default=5, help="actor folds (default %(default)s)")
-    parser.add_argument("--seed", type=int, default=42, help="default %(default)s")
-    parser.add_argument("--epochs", type=int, default=None, help="epochs per fold (default: the preset's)")
     parser.add_argument(
         "--steps",
         default=",".join(STEPS),
         help="comma-separated rows to run, from: " + ", ".join(STEPS) + " (default: all)",
     )
-    parser.add_argument("--reports-dir", type=Path, default=Path("reports"), help="default %(default)s")
     args = parser.parse_args(argv)
     steps = [s.strip() for s in args.steps.split(",") if s.strip()]
     if unknown := sorted(set(steps) - set(STEPS)):

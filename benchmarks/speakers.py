@@ -25,7 +25,6 @@ package versions and the actors of every fold in ``benchmark_speakers.json``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -37,8 +36,8 @@ import ravdess_emotion.core.backend  # noqa: F401  (before keras: picks and star
 import numpy as np
 import pandas as pd
 
+from benchmarks.options import cross_validation_parser
 from benchmarks.records import write_record
-from ravdess_emotion.core.cli_text import plain_text
 from ravdess_emotion.corpus.organize import organize
 from ravdess_emotion.features.speakers import Enrollment
 from ravdess_emotion.models import EmotionModel
@@ -109,33 +108,17 @@ def ways_of_actor(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=plain_text(__doc__.split("\n\n")[0]),
-        epilog=plain_text(__doc__.split("\n\n", 1)[1]),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--ravdess",
-        type=Path,
-        default=Path(__file__).resolve().parent.parent.parent / "shared" / "ravdess",
-        help="real RAVDESS audio: archives or Actor_NN folders (default %(default)s)",
-    )
-    parser.add_argument(
-        "--work-dir",
-        type=Path,
-        default=Path("data/benchmark"),
-        help="organized copy and caches, shared with benchmarks.audio (default %(default)s)",
+    parser = cross_validation_parser(
+        __doc__,
+        "data/benchmark",
+        "organized copy and caches, shared with benchmarks.audio",
+        "epochs per fold (default: the preset's, 60)",
+        whole_epilog=True,
     )
     parser.add_argument("--channels", default="speech,song", help="default %(default)s")
-    parser.add_argument("--folds", type=int, default=5, help="actor folds (default %(default)s)")
     parser.add_argument(
         "--draws", type=int, default=10, help="random enrollments per size and actor (default %(default)s)"
     )
-    parser.add_argument(
-        "--epochs", type=int, default=None, help="epochs per fold (default: the preset's, 60)"
-    )
-    parser.add_argument("--seed", type=int, default=42, help="default %(default)s")
-    parser.add_argument("--reports-dir", type=Path, default=Path("reports"), help="default %(default)s")
     args = parser.parse_args(argv)
     if not args.ravdess.is_dir():
         print(f"error: {args.ravdess} not found: point --ravdess at the RAVDESS audio", file=sys.stderr)
