@@ -15,7 +15,8 @@ package versions of the run.
 
 ``--preset seed`` (the default) trains the seed's CNN-LSTM on MFCC images; ``--preset
 cnn-lstm`` the same layers on the same MFCCs with a training recipe (SpecAugment,
-attention pooling, mixup, label smoothing, cosine decay, refit); ``--preset best`` the audio model that measured best in ``benchmarks/audio.py``: L2-penalised logistic
+attention pooling, mixup, label smoothing, cosine decay, refit); ``--preset best`` the
+audio model that measured best in ``benchmarks/audio.py``: L2-penalised logistic
 regression on utterance functionals standardised per speaker (see
 ``ravdess_emotion/features/functionals.py``), trained for speech also on copies of each
 training file played slightly faster and slower, and on copies standardised as a
@@ -43,7 +44,7 @@ from ravdess_emotion.core.ravdess import SYNTHETIC_NOTICE, is_synthetic, parse_a
 from ravdess_emotion.features.loader import WorkerCrashError
 from ravdess_emotion.features.options import add_data_dir_argument, add_feature_arguments, settings_from_args
 from ravdess_emotion.training.config import RunConfig
-from ravdess_emotion.training.distribute import DistributionError, enable_data_parallel
+from ravdess_emotion.training.distribute import DistributionError, data_parallel_devices, enable_data_parallel
 from ravdess_emotion.training.metrics import classification_metrics
 from ravdess_emotion.training.recipes import (
     AUDIO_MODEL_CLASSES,
@@ -265,13 +266,11 @@ def parse_args(argv: list[str] | None = None) -> RunConfig:
         parser.error(str(error))
     if config.distribute:
         try:
-            distribution = enable_data_parallel(
-                [config.batch_size or spec.batch_size for spec in config.specs()]
-            )
+            enable_data_parallel([config.batch_size or spec.batch_size for spec in config.specs()])
         except DistributionError as error:
             parser.error(str(error))
-        devices = distribution.device_mesh.devices.ravel().tolist()
-        print(f"data parallel over {len(devices)} devices: {', '.join(map(str, devices))}")
+        devices = data_parallel_devices()
+        print(f"data parallel over {len(devices)} devices: {', '.join(devices)}")
     return config
 
 

@@ -510,14 +510,22 @@ class AudioEmotionCNNLSTM(EmotionModel):
     """Audio model: MFCC (n_mfcc, frames) → Conv2D ×2 → LSTM 128 → LSTM 64 → dense → softmax."""
 
     kind = "audio"
+    spec_augment: ClassVar[bool] = False
+    """SpecAugment masks after the input standardisation (:func:`audio_branch`)."""
+    attention: ClassVar[bool] = False
+    """Attention pooling over the LSTM outputs instead of their average (:func:`audio_branch`)."""
+    network_name: ClassVar[str] = "audio_emotion_cnn_lstm"
 
     def _build(self, input_shape: Sequence[int]) -> keras.Model:
         input_shape = tuple(input_shape)
         if len(input_shape) != 2:
             raise ValueError(f"audio input shape must be (n_mfcc, frames), got {input_shape}")
         inputs = keras.Input(input_shape, name="mfcc")
-        outputs = classifier_head(audio_branch(inputs, self.dropout), self.num_emotions, self.dropout)
-        return keras.Model(inputs, outputs, name="audio_emotion_cnn_lstm")
+        features = audio_branch(
+            inputs, self.dropout, spec_augment=self.spec_augment, attention=self.attention
+        )
+        outputs = classifier_head(features, self.num_emotions, self.dropout)
+        return keras.Model(inputs, outputs, name=self.network_name)
 
 
 class AudioEmotionAttentionCNNLSTM(AudioEmotionCNNLSTM):
@@ -529,19 +537,13 @@ class AudioEmotionAttentionCNNLSTM(AudioEmotionCNNLSTM):
     decay to 0 over the epochs.
     """
 
+    spec_augment = True
+    attention = True
+    network_name = "audio_emotion_attention_cnn_lstm"
     label_smoothing = 0.1
     weight_decay = 1e-2
     cosine_decay = True
     mixup_alpha = 0.2
-
-    def _build(self, input_shape: Sequence[int]) -> keras.Model:
-        input_shape = tuple(input_shape)
-        if len(input_shape) != 2:
-            raise ValueError(f"audio input shape must be (n_mfcc, frames), got {input_shape}")
-        inputs = keras.Input(input_shape, name="mfcc")
-        features = audio_branch(inputs, self.dropout, spec_augment=True, attention=True)
-        outputs = classifier_head(features, self.num_emotions, self.dropout)
-        return keras.Model(inputs, outputs, name="audio_emotion_attention_cnn_lstm")
 
 
 class MixupBatches(keras.utils.PyDataset):

@@ -119,9 +119,11 @@ def fit_and_evaluate(
     config_key = hashlib.sha256(json.dumps(model_config, sort_keys=True).encode()).hexdigest()[:12]
     backup_root = config.models_dir / ".backup"
     backup_dir = backup_root / f"{tag}_{config_key}"
+    evaluated_on = "test" if len(split.test) else "validation"
+    rows = split.test if len(split.test) else split.val
     evaluation_file = None if keep_model else backup_root / f"{tag}_{config_key}.evaluation.json"
     if evaluation_file is not None:
-        finished = _read_evaluation(evaluation_file, y[split.test if len(split.test) else split.val])
+        finished = _read_evaluation(evaluation_file, y[rows])
         if finished is not None:
             print(f"{tag} finished before the interruption: its evaluation is read from {evaluation_file}")
             return FitResult(model=None, **finished, evaluation_file=evaluation_file)
@@ -130,8 +132,6 @@ def fit_and_evaluate(
     # refit then resumes the refit, instead of training the first model again.
     first_fit_file = backup_root / f"{tag}_{config_key}.first_fit.json"
     history_csv = config.reports_dir / f"{tag}_history.csv"
-    evaluated_on = "test" if len(split.test) else "validation"
-    rows = split.test if len(split.test) else split.val
     # Without test actors, a refit trains on the validation actors: measure them before, never after.
     measured_before_refit = refit and not len(split.test)
     first_fit = _read_first_fit(first_fit_file) if refit else None
