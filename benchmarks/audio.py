@@ -46,7 +46,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from tqdm.auto import tqdm
 
-from benchmarks.options import cross_validation_parser
+from benchmarks.options import cross_validation_parser, row_config
 from benchmarks.records import fold_summary, write_record
 from ravdess_emotion.core.files import available_cores
 from ravdess_emotion.corpus.organize import organize
@@ -54,7 +54,6 @@ from ravdess_emotion.features.audio import compile_audio_code, load_audio_sample
 from ravdess_emotion.features.functionals import speaker_normalize
 from ravdess_emotion.features.loader import RAVDESSDataLoader
 from ravdess_emotion.features.settings import FeatureSettings
-from ravdess_emotion.training.config import RunConfig
 from ravdess_emotion.training.metrics import classification_metrics
 from ravdess_emotion.training.recipes import PRESETS
 from ravdess_emotion.training.runs import cross_validate, loader_for
@@ -236,19 +235,7 @@ def main(argv: list[str] | None = None) -> int:
             if channel not in channels:
                 continue
             reports = args.reports_dir / "benchmark_networks" / network
-            config = RunConfig(
-                data_dir=organized,
-                models=(f"audio-{channel}",),
-                preset=preset,
-                epochs=args.epochs,
-                folds=args.folds,
-                seed=args.seed,
-                verbose=0,
-                reports_dir=reports,
-                plots_dir=reports / "plots",
-                models_dir=args.work_dir / "models",
-                **settings,
-            )
+            config = row_config(args, organized, f"audio-{channel}", preset, reports, **settings)
             spec = config.specs()[0]
             result = cross_validate(spec, loader_for(spec, config), config)
             rows.append(_row(name, channel, args.folds, result.folds))

@@ -37,12 +37,11 @@ import ravdess_emotion.core.backend  # noqa: F401  (before keras: picks and star
 
 import pandas as pd
 
-from benchmarks.options import SHARED, cross_validation_parser
+from benchmarks.options import SHARED, cross_validation_parser, row_config
 from benchmarks.records import fold_summary, write_record
 from ravdess_emotion.core.ravdess import parse_actor_list
 from ravdess_emotion.corpus.organize import organize
 from ravdess_emotion.models import AudioAUEmotionFusion, AudioAULateFusion
-from ravdess_emotion.training.config import RunConfig
 from ravdess_emotion.training.recipes import PRESETS
 from ravdess_emotion.training.runs import cross_validate, loader_for
 
@@ -129,17 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     for step in steps:
         label, model, network, settings, _ = STEPS[step]
         reports = args.reports_dir / "benchmark_faces" / step
-        config = RunConfig(
-            data_dir=organized,
-            models=(model,),
-            preset="best",
-            epochs=args.epochs,
-            folds=args.folds,
-            seed=args.seed,
-            verbose=0,
-            reports_dir=reports,
-            plots_dir=reports / "plots",
-            models_dir=args.work_dir / "models",
+        config = row_config(
+            args,
+            organized,
+            model,
+            "best",
+            reports,
             cache_dir=args.work_dir / "features",
             audio_settings=replace(BEST_SETTINGS, **settings),
         )

@@ -1,4 +1,4 @@
-"""The command-line options that every cross-validation benchmark shares."""
+"""What every cross-validation benchmark shares: its command-line options and the configuration of a row."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ravdess_emotion.core.cli_text import plain_text
+from ravdess_emotion.training.config import RunConfig
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 """``../shared`` beside the project: the real data the benchmarks read."""
@@ -45,3 +46,26 @@ def cross_validation_parser(
     parser.add_argument("--epochs", type=int, default=None, help=epochs_help)
     parser.add_argument("--reports-dir", type=Path, default=Path("reports"), help="default %(default)s")
     return parser
+
+
+def row_config(
+    args: argparse.Namespace, organized: Path, model: str, preset: str, reports: Path, **settings: object
+) -> RunConfig:
+    """The run of one benchmark row: ``model`` under ``preset``, cross-validated over the parsed options' folds.
+
+    Reports and plots go to ``reports``; fold backups to ``<work dir>/models``.
+    ``settings`` are further ``RunConfig`` fields of the row.
+    """
+    return RunConfig(
+        data_dir=organized,
+        models=(model,),
+        preset=preset,
+        epochs=args.epochs,
+        folds=args.folds,
+        seed=args.seed,
+        verbose=0,
+        reports_dir=reports,
+        plots_dir=reports / "plots",
+        models_dir=args.work_dir / "models",
+        **settings,
+    )

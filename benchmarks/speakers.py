@@ -36,13 +36,12 @@ import ravdess_emotion.core.backend  # noqa: F401  (before keras: picks and star
 import numpy as np
 import pandas as pd
 
-from benchmarks.options import cross_validation_parser
+from benchmarks.options import cross_validation_parser, row_config
 from benchmarks.records import write_record
 from ravdess_emotion.corpus.organize import organize
 from ravdess_emotion.features.speakers import Enrollment
 from ravdess_emotion.models import EmotionModel
 from ravdess_emotion.prediction import standardize_audio_by_speaker
-from ravdess_emotion.training.config import RunConfig
 from ravdess_emotion.training.fitting import fit_and_evaluate
 from ravdess_emotion.training.runs import load_training_inputs, loader_for
 from ravdess_emotion.training.splits import actor_folds
@@ -130,19 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     for channel in args.channels.split(","):
         for recipe, (label, sizes) in RECIPES.items():
             reports = args.reports_dir / "benchmark_speakers" / f"{recipe}_{channel}"
-            config = RunConfig(
-                data_dir=organized,
-                models=(f"audio-{channel}",),
-                preset="best",
-                enrollment_sizes=sizes,
-                epochs=args.epochs,
-                folds=args.folds,
-                seed=args.seed,
-                verbose=0,
-                reports_dir=reports,
-                plots_dir=reports / "plots",
-                models_dir=args.work_dir / "models",
-            )
+            config = row_config(args, organized, f"audio-{channel}", "best", reports, enrollment_sizes=sizes)
             spec = config.specs()[0]
             loader = loader_for(spec, config)
             inputs, y, info = load_training_inputs(loader, spec)
