@@ -20,40 +20,12 @@ import ravdess_emotion.core.backend  # noqa: F401  (before keras: picks and star
 import keras
 import numpy as np
 
-from ravdess_emotion.models import (
-    AudioAUEmotionFusion,
-    AudioAULateFusion,
-    AudioEmotionAttentionCNNLSTM,
-    AudioEmotionCNNLSTM,
-    AudioEmotionLogistic,
-    AudioEmotionMLP,
-    AUEmotionLogistic,
-    AUEmotionLSTM,
-    EmotionModel,
-    MultimodalEmotionFusion,
-    VideoEmotion3DCNNLSTM,
-)
+from ravdess_emotion.models import EmotionModel
+from tests.model_inputs import MODEL_INPUTS, case_id, model_input, small_inputs
 
-RNG = np.random.default_rng(0)
-AUDIO = (RNG.normal(size=(16, 13, 40)) * 40).astype(np.float32)
-FUNCTIONALS = RNG.normal(size=(16, 40)).astype(np.float32)
-VIDEO = RNG.random((16, 4, 16, 16, 3)).astype(np.float32)
-UNITS = RNG.uniform(0, 3, size=(16, 35)).astype(np.float32)
-UNIT_FRAMES = RNG.uniform(0, 3, size=(16, 8, 35)).astype(np.float32)
+INPUTS = small_inputs(16, audio_frames=40, video=(4, 16))
 LABELS = np.arange(16) % 8
-
-CASES = {
-    "AudioEmotionCNNLSTM": (AudioEmotionCNNLSTM, AUDIO),
-    "AudioEmotionAttentionCNNLSTM": (AudioEmotionAttentionCNNLSTM, AUDIO),
-    "AudioEmotionMLP": (AudioEmotionMLP, FUNCTIONALS),
-    "AudioEmotionLogistic": (AudioEmotionLogistic, FUNCTIONALS),
-    "VideoEmotion3DCNNLSTM": (VideoEmotion3DCNNLSTM, VIDEO),
-    "MultimodalEmotionFusion": (MultimodalEmotionFusion, [AUDIO, VIDEO]),
-    "AUEmotionLogistic": (AUEmotionLogistic, UNITS),
-    "AUEmotionLSTM": (AUEmotionLSTM, UNIT_FRAMES),
-    "AudioAUEmotionFusion": (AudioAUEmotionFusion, [AUDIO, UNIT_FRAMES]),
-    "AudioAULateFusion": (AudioAULateFusion, [FUNCTIONALS, UNITS]),
-}
+CASES = {case_id(cls, names): (cls, model_input(names, INPUTS)) for cls, names in MODEL_INPUTS}
 """Every model class of the project, on inputs of its kind (small sizes)."""
 
 

@@ -13,40 +13,32 @@ from ravdess_emotion.models import (
     AudioEmotionAttentionCNNLSTM,
     AudioEmotionCNNLSTM,
     AudioEmotionLogistic,
-    AudioEmotionMLP,
     AUEmotionLogistic,
     AUEmotionLSTM,
     EmotionModel,
     MixupBatches,
-    MultimodalEmotionFusion,
     SpecAugment,
     VideoEmotion3DCNNLSTM,
 )
+from tests.model_inputs import MODEL_INPUTS, case_id, model_input, small_inputs
 
 RNG = np.random.default_rng(0)
-AUDIO = (RNG.normal(size=(24, 13, 216)) * 40).astype(np.float32)
-FUNCTIONALS = RNG.normal(size=(24, 40)).astype(np.float32)
-VIDEO = RNG.random((24, 6, 32, 32, 3)).astype(np.float32)
-UNITS = RNG.uniform(0, 3, size=(24, 35)).astype(np.float32)
-UNIT_FRAMES = RNG.uniform(0, 3, size=(24, 8, 35)).astype(np.float32)
+INPUTS = small_inputs(24, audio_frames=216, video=(6, 32))
+AUDIO, FUNCTIONALS, UNITS, UNIT_FRAMES = (INPUTS[k] for k in ("audio", "functionals", "units", "unit_frames"))
 LABELS = np.arange(24) % 8
 
+
+def _shape(X: np.ndarray | list[np.ndarray]) -> tuple:
+    return X.shape[1:] if isinstance(X, np.ndarray) else tuple(x.shape[1:] for x in X)
+
+
 CASES = [
-    (AudioEmotionCNNLSTM, AUDIO, (13, 216)),
-    (AudioEmotionAttentionCNNLSTM, AUDIO, (13, 216)),
-    (AudioEmotionMLP, FUNCTIONALS, (40,)),
-    (AudioEmotionLogistic, FUNCTIONALS, (40,)),
-    (VideoEmotion3DCNNLSTM, VIDEO, (6, 32, 32, 3)),
-    (MultimodalEmotionFusion, [AUDIO, VIDEO], ((13, 216), (6, 32, 32, 3))),
-    (AUEmotionLogistic, UNITS, (35,)),
-    (AUEmotionLSTM, UNIT_FRAMES, (8, 35)),
-    (AudioAUEmotionFusion, [FUNCTIONALS, UNITS], ((40,), (35,))),
-    (AudioAUEmotionFusion, [AUDIO, UNIT_FRAMES], ((13, 216), (8, 35))),
-    (AudioAULateFusion, [FUNCTIONALS, UNITS], ((40,), (35,))),
+    pytest.param(cls, model_input(names, INPUTS), _shape(model_input(names, INPUTS)), id=case_id(cls, names))
+    for cls, names in MODEL_INPUTS
 ]
 
 
-@pytest.mark.parametrize(("model_class", "X", "shape"), CASES, ids=lambda c: getattr(c, "__name__", None))
+@pytest.mark.parametrize(("model_class", "X", "shape"), CASES)
 def test_train_save_reload_predict(model_class, X, shape, tmp_path: Path) -> None:
     model = model_class(num_emotions=8)
     model.build_model(shape)
