@@ -2,10 +2,11 @@
 
 For speech and song, on the same K actor folds as ``benchmarks/audio.py``
 (``ravdess_emotion.training.splits.actor_folds``, seed 42), it trains ``--preset best``
-on each fold's training actors twice: as it is (with a speaker prior and enrollment
-copies, ``train_models.py --enrollment-copies 1,3,10``) and, as the baseline of the
-same run, as it was before (``--enrollment-copies none``: standardised by each actor's
-own recordings only). Each test actor is then predicted through
+(or another preset standardised per speaker, ``--preset cnn-lstm``) on each fold's
+training actors twice: with a speaker prior and enrollment copies
+(``train_models.py --enrollment-copies 1,3,10``; ``--prior-copies`` sets them) and, as
+the baseline of the same run, without (``--enrollment-copies none``: standardised by
+each actor's own recordings only). Each test actor is then predicted through
 ``ravdess_emotion.prediction.standardize_audio_by_speaker``, what ``predict.py`` runs:
 
 - targets: the actor's recordings of statement 2 ("Dogs are sitting by the door");
@@ -18,9 +19,11 @@ own recordings only). Each test actor is then predicted through
   (6 recordings), as a user's everyday speech would be.
 
     python -m benchmarks.speakers --ravdess ../shared/ravdess --folds 5
+    python -m benchmarks.speakers --preset cnn-lstm --prior-copies prior --channels speech
 
 Results go to ``reports/benchmark_speakers.md`` and ``.csv``, with the command line,
-package versions and the actors of every fold in ``benchmark_speakers.json``.
+package versions and the actors of every fold in ``benchmark_speakers.json``; for
+another preset than ``best`` to ``benchmark_speakers_<preset>.*``.
 """
 
 from __future__ import annotations
@@ -39,18 +42,27 @@ import pandas as pd
 from benchmarks.options import cross_validation_parser, row_config
 from benchmarks.records import write_record
 from ravdess_emotion.corpus.organize import organize
+from ravdess_emotion.features.speakers import ENROLLMENT_SIZES as TRAINING_ENROLLMENT_SIZES
 from ravdess_emotion.features.speakers import Enrollment
 from ravdess_emotion.models import EmotionModel
 from ravdess_emotion.prediction import standardize_audio_by_speaker
 from ravdess_emotion.training.fitting import fit_and_evaluate
+from ravdess_emotion.training.recipes import parse_enrollment_sizes
 from ravdess_emotion.training.runs import load_training_inputs, loader_for
 from ravdess_emotion.training.splits import actor_folds
 
 ENROLLMENT_SIZES = (1, 3, 5, 10, 20)
-RECIPES = {
-    "prior": ("--preset best (speaker prior, enrollment copies 1,3,10)", "preset"),
-    "before": ("--preset best --enrollment-copies none (each actor's own statistics only)", None),
-}
+SPEAKER_PRESETS = ("best", "cnn-lstm")
+"""The presets that standardise audio per speaker."""
+
+
+def recipes(preset: str, prior_copies: tuple[int, ...]) -> dict[str, tuple[str, tuple[int, ...] | None]]:
+    """The two trainings compared: recipe -> (table label, ``--enrollment-copies``)."""
+    copies = ",".join(map(str, prior_copies)) or "prior"
+    return {
+        "prior": (f"--preset {preset} --enrollment-copies {copies} (speaker prior)", prior_copies),
+        "before": (f"--preset {preset} --enrollment-copies none (each actor's own statistics only)", None),
+    }
 
 
 def ways_of_actor(
@@ -111,25 +123,45 @@ def main(argv: list[str] | None = None) -> int:
         __doc__,
         "data/benchmark",
         "organized copy and caches, shared with benchmarks.audio",
-        "epochs per fold (default: the preset's, 60)",
+        "epochs per fold (default: the preset's: 60 for best, 40 for cnn-lstm)",
         whole_epilog=True,
     )
     parser.add_argument("--channels", default="speech,song", help="default %(default)s")
     parser.add_argument(
         "--draws", type=int, default=10, help="random enrollments per size and actor (default %(default)s)"
     )
+    parser.add_argument(
+        "--preset", choices=SPEAKER_PRESETS, default="best", help="the recipe trained (default %(default)s)"
+    )
+    parser.add_argument(
+        "--prior-copies",
+        default=",".join(map(str, TRAINING_ENROLLMENT_SIZES)),
+        help="--enrollment-copies of the model with a speaker prior: recordings per speaker, or 'prior' for "
+        "the prior's copy only (default %(default)s)",
+    )
     args = parser.parse_args(argv)
+    try:
+        prior_copies = parse_enrollment_sizes(args.prior_copies)
+    except ValueError as error:
+        parser.error(str(error).replace("--enrollment-copies", "--prior-copies"))
+    if prior_copies is None:
+        parser.error(
+            "--prior-copies: 'none' is the baseline the benchmark trains anyway; give sizes or 'prior'"
+        )
     if not args.ravdess.is_dir():
         print(f"error: {args.ravdess} not found: point --ravdess at the RAVDESS audio", file=sys.stderr)
         return 2
+    stem = "benchmark_speakers" if args.preset == "best" else f"benchmark_speakers_{args.preset}"
     organized = args.work_dir / "organized"
     organize(args.ravdess, organized, progress=True)
     args.reports_dir.mkdir(parents=True, exist_ok=True)
     rows, fold_actors, started = [], {}, time.time()
     for channel in args.channels.split(","):
-        for recipe, (label, sizes) in RECIPES.items():
-            reports = args.reports_dir / "benchmark_speakers" / f"{recipe}_{channel}"
-            config = row_config(args, organized, f"audio-{channel}", "best", reports, enrollment_sizes=sizes)
+        for recipe, (label, sizes) in recipes(args.preset, prior_copies).items():
+            reports = args.reports_dir / stem / f"{recipe}_{channel}"
+            config = row_config(
+                args, organized, f"audio-{channel}", args.preset, reports, enrollment_sizes=sizes
+            )
             spec = config.specs()[0]
             loader = loader_for(spec, config)
             inputs, y, info = load_training_inputs(loader, spec)
@@ -150,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append({"recipe": label, "channel": channel, "fold": index, **fold.to_dict()})
                 print(rows[-1], flush=True)
     table = pd.DataFrame(rows)
-    table.to_csv(args.reports_dir / "benchmark_speakers.csv", index=False)
+    table.to_csv(args.reports_dir / f"{stem}.csv", index=False)
     ways = [c for c in table.columns if c not in ("recipe", "channel", "fold") and "draw std" not in c]
     summary = []
     for (recipe, channel), group in table.groupby(["recipe", "channel"], sort=False):
@@ -178,10 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{wide.to_markdown()}\n\nIn long form, with the spread over draws:\n\n"
         f"{summary_table.to_markdown(index=False)}\n\n{time.time() - started:.0f} s in all\n"
     )
-    (args.reports_dir / "benchmark_speakers.md").write_text(text)
-    write_record(
-        args.reports_dir / "benchmark_speakers.json", "benchmarks.speakers", argv, fold_actors, summary
-    )
+    (args.reports_dir / f"{stem}.md").write_text(text)
+    write_record(args.reports_dir / f"{stem}.json", "benchmarks.speakers", argv, fold_actors, summary)
     print(text)
     return 0
 
