@@ -14,8 +14,9 @@ package versions of the run.
     python train_models.py --data-dir data/organized --models audio-speech --preset best --folds 5
 
 ``--preset seed`` (the default) trains the seed's CNN-LSTM on MFCC images; ``--preset
-cnn-lstm`` the same layers on the same MFCCs with a training recipe (SpecAugment,
-attention pooling, mixup, label smoothing, cosine decay, refit); ``--preset best`` the
+cnn-lstm`` the same layers on the same MFCCs, standardised per speaker, with a training
+recipe (SpecAugment, attention pooling, mixup, label smoothing, cosine decay, refit);
+``--preset best`` the
 audio model that measured best in ``benchmarks/audio.py``: L2-penalised logistic
 regression on utterance functionals standardised per speaker (see
 ``ravdess_emotion/features/functionals.py``), trained for speech also on copies of each
@@ -129,12 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--enrollment-copies",
         default=None,
-        help="for a speaker-normalized audio model (--preset best): recordings per speaker of extra training "
+        help="for a speaker-normalized audio model (--preset best or cnn-lstm): recordings per speaker of extra training "
         "copies standardised as a small enrollment would be, e.g. 1,3,10; with them (or 'prior', which "
         "keeps only the copy standardised without any recording of the speaker) the model also predicts "
         "a single recording of an unknown speaker and speakers enrolled with a few recordings "
         "(predict.py --speaker-groups none, --enroll); 'none' trains it on each actor's own statistics "
-        "only (default: the preset's: 1,3,10 with --preset best)",
+        "only (default: the preset's: 1,3,10 with --preset best, none with cnn-lstm)",
     )
     parser.add_argument(
         "--epochs",

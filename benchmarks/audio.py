@@ -9,8 +9,9 @@ one row per step from the classic baseline to ``--preset best``:
   functionals (``ravdess_emotion.features.functionals``) without and with per-speaker normalization;
 - the project's networks through the training API (``ravdess_emotion.training.runs.cross_validate``,
   what ``train_models.py --folds K`` runs): the seed's CNN-LSTM
-  (``--preset seed``) and the same layers with a training recipe (``--preset cnn-lstm``); an MLP on the functionals, without and with per-speaker
-  normalization; logistic regression on them (the ``--preset best`` network) without
+  (``--preset seed``), the same layers with a training recipe, then also with the MFCCs
+  standardised per speaker (``--preset cnn-lstm``); an MLP on the functionals, without and
+  with per-speaker normalization; logistic regression on them (the ``--preset best`` network) without
   speed perturbation; with it on song (the preset uses it on speech only); and
   ``--preset best`` as it is;
 
@@ -68,8 +69,15 @@ BEST_RAW = replace(BEST.feature_settings(), speaker_norm=False)
 
 NETWORK_VARIANTS: dict[str, tuple[str, str, dict[str, object], tuple[str, ...]]] = {
     "seed": ("CNN-LSTM on 13 MFCC x 216 (--preset seed)", "seed", {}, ("speech", "song")),
+    "cnn-lstm-no-speaker-norm": (
+        "the same layers and MFCCs with SpecAugment, attention pooling, mixup (--preset cnn-lstm "
+        "--no-speaker-norm)",
+        "cnn-lstm",
+        {"audio_settings": replace(PRESETS["cnn-lstm"].feature_settings(), speaker_norm=False)},
+        ("speech", "song"),
+    ),
     "cnn-lstm": (
-        "the same layers and MFCCs with SpecAugment, attention pooling, mixup (--preset cnn-lstm)",
+        "the same + MFCCs standardised per speaker (--preset cnn-lstm)",
         "cnn-lstm",
         {},
         ("speech", "song"),

@@ -30,7 +30,13 @@ from ravdess_emotion.features.action_units import au_features_job, speaker_norma
 from ravdess_emotion.features.audio import audio_features_of_samples, load_audio_samples, mfcc_of_samples
 from ravdess_emotion.features.clips import scale_frames
 from ravdess_emotion.features.settings import FeatureSettings
-from ravdess_emotion.features.speakers import SPEAKER_PATHS, Enrollment, SpeakerPrior
+from ravdess_emotion.features.speakers import (
+    SPEAKER_PATHS,
+    Enrollment,
+    SpeakerPrior,
+    frame_statistics,
+    standardized,
+)
 from ravdess_emotion.features.speech_presence import no_speech_reason
 from ravdess_emotion.features.video import sample_frames_job
 from ravdess_emotion.models import EmotionModel, metadata_path_for
@@ -282,7 +288,7 @@ def standardize_audio_by_speaker(
 
     Returns
     -------
-    The features of the kept files (n_kept, n_features), their indices in ``paths``, the
+    The features of the kept files (n_kept, *feature shape), their indices in ``paths``, the
     way and the number of the speaker's recordings used for each, and a message for every
     file left out.
 
@@ -342,10 +348,7 @@ def standardize_audio_by_speaker(
             )
             continue
         else:
-            spread = recordings.std(axis=0)
-            out.append(
-                ((row - recordings.mean(axis=0)) / np.where(spread > 1e-8, spread, 1.0)).astype(np.float32)
-            )
+            out.append(standardized(row, *frame_statistics(recordings)))
         kept.append(index)
         used.append((way, len(recordings)))
     for name in sorted(batch_speakers):
@@ -355,7 +358,7 @@ def standardize_audio_by_speaker(
                 f"{RELIABLE_SPEAKER_FILES} are noisy, so expect lower accuracy",
                 file=sys.stderr,
             )
-    normalized = np.concatenate(out) if out else np.zeros((0, X.shape[1] if X.ndim == 2 else 0), np.float32)
+    normalized = np.concatenate(out) if out else np.zeros((0, *X.shape[1:]), np.float32)
     return normalized, np.array(kept, dtype=np.int64), used, problems
 
 

@@ -1,5 +1,7 @@
 """Three ways to meet a speaker with one ``--preset best`` audio model: all their files, an enrollment, none.
 
+The same ways serve the ``--preset cnn-lstm`` model on MFCC images standardised per speaker (the last tests).
+
 Every test goes through ``train_models.py`` and ``predict.py`` as a user would, and checks
 the probabilities against the standardisation the model's own speaker prior defines, so
 that a prediction that quietly used other statistics (the files predicted instead of the
@@ -19,7 +21,7 @@ import train_models
 from ravdess_emotion.core.ravdess import parse_name
 from ravdess_emotion.features.functionals import n_features, speaker_normalize
 from ravdess_emotion.features.settings import FeatureSettings
-from ravdess_emotion.features.speakers import Enrollment, SpeakerPrior
+from ravdess_emotion.features.speakers import Enrollment, SpeakerPrior, standardize_within_speakers
 from ravdess_emotion.models import EmotionModel
 
 
@@ -74,8 +76,9 @@ def expected_probabilities(
     def raw(files: list[Path]) -> np.ndarray:
         return np.concatenate([predict.features_for(f, "audio", settings) for f in files])
 
-    known = raw(recordings) if recordings else np.zeros((0, prior.n_features))
-    return model.predict(prior.standardize(raw(targets), known))
+    targets_raw = raw(targets)
+    known = raw(recordings) if recordings else targets_raw[:0]
+    return model.predict(prior.standardize(targets_raw, known))
 
 
 def probabilities(table: pd.DataFrame, model_path: Path) -> np.ndarray:
@@ -240,3 +243,72 @@ def test_contradictory_options_are_refused(models: dict[str, Path], demo_audio: 
     with pytest.raises(SystemExit):
         predict.main([str(models["prior"])])
     assert "give files or folders to predict" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def mfcc_models(demo_audio: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """``--preset cnn-lstm`` speech models on small MFCC images: as the preset trains it (``exact``) and with a prior."""
+    trained = {}
+    for name, extra in (("exact", []), ("prior", ["--enrollment-copies", "prior"])):
+        root = tmp_path_factory.mktemp(f"mfcc_{name}")
+        dirs = [arg for kind in ("models", "plots", "reports") for arg in (f"--{kind}-dir", str(root / kind))]
+        args = ["--data-dir", str(demo_audio), "--models", "audio-speech", "--preset", "cnn-lstm"]
+        args += ["--epochs", "1", "--max-frames", "40", "--test-actors", "6", "--val-actors", "5"]
+        assert train_models.main([*args, "--verbose", "0", *extra, *dirs]) == 0
+        trained[name] = root / "models" / "audio_emotion_speech_cnn-lstm.h5"
+    return trained
+
+
+def test_mfcc_images_meet_a_speaker_in_the_same_three_ways(
+    mfcc_models: dict[str, Path], demo_audio: Path, tmp_path: Path, capsys
+) -> None:
+    model = mfcc_models["prior"]
+    saved = json.loads(model.with_suffix(".json").read_text())
+    assert saved["speaker_paths"] == ["batch", "enrollment", "independent"]
+    assert saved["features"]["speaker_norm"] and len(saved["speaker_prior"]["mean"]) == 13
+    files = speech(demo_audio, 6)
+    code, table, _ = run_predict(capsys, model, *files)
+    assert code == 0 and table["speaker_path"].eq("batch").all()
+    np.testing.assert_allclose(
+        probabilities(table, model), expected_probabilities(model, files, files), atol=1e-4
+    )
+    lone = tmp_path / "elsewhere" / "recording.wav"
+    lone.parent.mkdir()
+    shutil.copy(files[0], lone)
+    code, table, _ = run_predict(capsys, model, lone)
+    assert code == 0 and table["speaker_path"].tolist() == ["independent"]
+    np.testing.assert_allclose(
+        probabilities(table, model), expected_probabilities(model, [lone], None), atol=1e-4
+    )
+    enroll, store = tmp_path / "enroll", tmp_path / "store"
+    enroll.mkdir()
+    recordings = speech(demo_audio, 6, statement=1)
+    for f in recordings:
+        shutil.copy(f, enroll)
+    code, _, err = run_predict(capsys, model, "--enroll", enroll, "--save-enrollment", store)
+    assert code == 0 and "enrolled actor-06: 8 recordings" in err
+    assert Enrollment.load(store / "actor-06.npz").features.shape == (8, 13, 40)
+    targets = speech(demo_audio, 6, statement=2)
+    code, table, _ = run_predict(capsys, model, *targets, "--enroll", store / "actor-06.npz")
+    assert code == 0 and table["speaker_path"].eq("enrollment").all()
+    expected = expected_probabilities(model, targets, recordings)
+    np.testing.assert_allclose(probabilities(table, model), expected, atol=1e-4)
+
+
+def test_the_cnn_lstm_preset_standardises_a_batch_by_exactly_its_speakers_frames(
+    mfcc_models: dict[str, Path], demo_audio: Path, tmp_path: Path, capsys
+) -> None:
+    model_path = mfcc_models["exact"]
+    model = EmotionModel.load(model_path)
+    assert predict.speaker_paths(model) == ("batch", "enrollment") and "speaker_prior" not in model.metadata
+    settings = FeatureSettings.from_dict(model.metadata["features"])
+    files = speech(demo_audio, 5)
+    raw = np.concatenate([predict.features_for(f, "audio", settings) for f in files])
+    code, table, _ = run_predict(capsys, model_path, *files)
+    assert code == 0 and table["speaker_path"].eq("batch").all()
+    expected = model.predict(standardize_within_speakers(raw, np.zeros(len(files))))
+    np.testing.assert_allclose(probabilities(table, model_path), expected, atol=1e-4)
+    lone = tmp_path / "recording.wav"
+    shutil.copy(files[0], lone)
+    code, _, err = run_predict(capsys, model_path, lone, *speech(demo_audio, 6))
+    assert code == 0 and "recording.wav" in err and "give several files of each speaker" in err

@@ -42,13 +42,13 @@ from ravdess_emotion.features.caches import (
 )
 from ravdess_emotion.features.clips import ClipSet, scale_frames
 from ravdess_emotion.features.frames import FrameCache
-from ravdess_emotion.features.functionals import speaker_normalize
 from ravdess_emotion.features.settings import (
     KINDS,
     SEED_SETTING_NAMES,
     FeatureSettings,
     check_choice,
 )
+from ravdess_emotion.features.speakers import standardize_within_speakers
 
 
 class WorkerCrashError(RuntimeError):
@@ -200,8 +200,9 @@ class RAVDESSDataLoader:
     ):
         """Audio features of every audio-only file of a channel.
 
-        With ``settings.speaker_norm`` (and ``standardize``) every feature is standardised
-        within each actor's own files (``ravdess_emotion.features.functionals.speaker_normalize``);
+        With ``settings.speaker_norm`` (and ``standardize``) every feature (every MFCC
+        coefficient) is standardised within each actor's own files
+        (``ravdess_emotion.features.speakers.standardize_within_speakers``);
         the cache keeps them raw, and ``standardize=False`` returns them so
         (``ravdess_emotion.batches.SpeakerStandardizedCopies`` standardises them itself).
 
@@ -214,7 +215,7 @@ class RAVDESSDataLoader:
         """
         X, y, info = self._cached_audio(channel)
         if self.settings.speaker_norm and standardize:
-            X = speaker_normalize(X, info["actor"].to_numpy())
+            X = standardize_within_speakers(X, info["actor"].to_numpy())
         return (X, y, info) if return_info else (X, y)
 
     def load_audio_speed_copies(

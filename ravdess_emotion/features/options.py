@@ -36,8 +36,8 @@ def add_feature_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--speaker-norm",
         action=argparse.BooleanOptionalAction,
-        help="standardise audio functionals within each actor's own recordings (no labels used) "
-        "(default: off)",
+        help="standardise audio features within each actor's own recordings (no labels used): each "
+        "functional, or each MFCC coefficient over the actor's frames (default: the preset's; off for seed)",
     )
     group.add_argument("--n-mfcc", type=int, help=f"MFCC coefficients (default {defaults.n_mfcc})")
     group.add_argument(
@@ -88,7 +88,7 @@ def settings_from_args(args: argparse.Namespace, defaults: FeatureSettings | Non
     Raises
     ------
     ValueError
-        When the combination is invalid (say ``--speaker-norm`` with MFCC images).
+        When the combination is invalid (say ``--au-normalization zscore+rank`` with AU sequences).
     """
     given = {
         "sample_rate": args.sample_rate,

@@ -59,7 +59,9 @@ class FeatureSettings:
         ``ravdess_emotion.features.functionals`` (``n_mfcc`` and ``max_frames`` are then unused).
     speaker_norm : bool
         Standardise audio features within each speaker's own recordings (the RAVDESS
-        actor; in ``predict.py`` the actor or the folder). Functionals only.
+        actor; in ``predict.py`` the actor or the folder): each functional over the
+        speaker's files, each MFCC coefficient over the frames of the speaker's files
+        (``ravdess_emotion.features.speakers``).
     playback_speed : float
         Audio is played this many times faster before its features are computed (speed
         perturbation: tempo, pitch and formants all scale, as for a different voice).
@@ -100,8 +102,6 @@ class FeatureSettings:
             raise ValueError(
                 "au_normalization='zscore+rank' ranks clip vectors; AU sequences take 'zscore' or 'none'"
             )
-        if self.speaker_norm and self.audio_features != "functionals":
-            raise ValueError("speaker_norm needs audio_features='functionals'")
         for name in (
             "sample_rate",
             "n_mfcc",

@@ -13,6 +13,13 @@ each of these ways (:func:`enrollment_copies`), so one network reads all of them
 The shrinkage is empirical Bayes per feature: a feature whose mean varies much
 between speakers (pitch, formants) trusts a few recordings; one that varies mostly
 between emotions (loudness range) leans on the population. No labels are used.
+
+Two kinds of audio features are standardised: a vector per recording (functionals,
+``(n, n_features)``), and MFCC images (``(n, n_mfcc, max_frames)``), whose every
+coefficient is standardised over the speaker's frames (the padding frames, all zero,
+are left out of the statistics and stay zero). The statistics of a speaker are those of
+their recordings' frames, a functionals row being a recording of one frame; a speaker's
+number of recordings, not of frames, says how far to trust them.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ravdess_emotion.core.files import write_atomically
-from ravdess_emotion.features.functionals import speaker_rows
+from ravdess_emotion.features.functionals import speaker_normalize
 from ravdess_emotion.features.settings import FeatureSettings
 
 PRIOR_SCALE = 0.3
@@ -43,6 +50,111 @@ SPEAKER_PATHS = ("batch", "enrollment", "independent")
 """The ways a model with a :class:`SpeakerPrior` meets a speaker: all given files, enrolled files, none."""
 ENROLLMENT_AUDIO_KEYS = ("sample_rate", "n_mfcc", "max_frames", "n_fft", "hop_length", "audio_features")
 """The feature settings an enrollment's features depend on; a model must share them to use it."""
+
+
+def speaker_recordings(features: np.ndarray, speakers: Sequence[Hashable]) -> tuple[np.ndarray, np.ndarray]:
+    """``features`` as float64 recordings, (n, n_features) or (n, n_features, n_frames), and one speaker per recording.
+
+    Raises
+    ------
+    ValueError
+        When the features are neither shape or their recordings and the speakers differ in number.
+    """
+    features = np.asarray(features, dtype=np.float64)
+    speakers = np.asarray(list(speakers))
+    if features.ndim not in (2, 3) or len(features) != len(speakers):
+        raise ValueError(
+            "features must be (n, n_features) or (n, n_features, n_frames) with one speaker per recording; "
+            f"got {features.shape} and {len(speakers)} speakers"
+        )
+    return features, speakers
+
+
+def recording_frames(recordings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The frames of ``recordings`` as rows, and the recording of each.
+
+    Parameters
+    ----------
+    recordings : np.ndarray, shape (k, n_features) or (k, n_features, n_frames)
+        A functionals row is one frame; of an MFCC image every frame that is not
+        padding (all zero) is one.
+
+    Returns
+    -------
+    frames : np.ndarray, shape (m, n_features), float64
+    recording : np.ndarray, shape (m,), int: the index in ``recordings`` of each frame
+    """
+    recordings = np.asarray(recordings, dtype=np.float64)
+    if recordings.ndim == 2:
+        return recordings, np.arange(len(recordings))
+    frames = recordings.transpose(0, 2, 1)
+    present = np.any(frames != 0, axis=2)
+    return frames[present], np.nonzero(present)[0]
+
+
+def frame_statistics(recordings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation per feature over the frames of ``recordings`` (:func:`recording_frames`).
+
+    A feature constant over the frames gets a spread of 1, so that standardising leaves it at 0.
+
+    Raises
+    ------
+    ValueError
+        When ``recordings`` hold no frame.
+    """
+    frames, _ = recording_frames(recordings)
+    if len(frames) == 0:
+        raise ValueError("no recording with a frame to take statistics from")
+    spread = frames.std(axis=0)
+    return frames.mean(axis=0), np.where(spread > 1e-8, spread, 1.0)
+
+
+def standardized(features: np.ndarray, mean: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    """``(features - mean) / spread`` per feature, as float32; an MFCC image's padding frames stay zero.
+
+    ``features`` is (n, n_features) or (n, n_features, n_frames); ``mean`` and ``spread`` are (n_features,).
+    """
+    features = np.asarray(features, dtype=np.float64)
+    if features.ndim == 2:
+        return ((features - mean) / spread).astype(np.float32)
+    present = np.any(features != 0, axis=1, keepdims=True)
+    scaled = (features - mean[:, None]) / spread[:, None]
+    return np.where(present, scaled, 0.0).astype(np.float32)
+
+
+def standardize_within_speakers(features: np.ndarray, speakers: Sequence[Hashable]) -> np.ndarray:
+    """Every recording standardised by the exact statistics of all recordings of its speaker.
+
+    Functionals rows as ``ravdess_emotion.features.functionals.speaker_normalize``; MFCC
+    images per coefficient over the speaker's frames (:func:`frame_statistics`).
+
+    Parameters
+    ----------
+    features : np.ndarray, shape (n, n_features) or (n, n_mfcc, max_frames)
+    speakers : sequence, length n
+
+    Returns
+    -------
+    np.ndarray, shaped like ``features``, float32
+
+    Raises
+    ------
+    ValueError
+        When a speaker has a single recording: there is nothing to normalize against.
+    """
+    features, speakers = speaker_recordings(features, speakers)
+    if features.ndim == 2:
+        return speaker_normalize(features, speakers)
+    normalized = np.empty(features.shape, np.float32)
+    for speaker in np.unique(speakers):
+        rows = speakers == speaker
+        if rows.sum() < 2:
+            raise ValueError(
+                f"speaker {speaker.item()!r} has one recording: per-speaker normalization needs several "
+                "recordings of each speaker"
+            )
+        normalized[rows] = standardized(features[rows], *frame_statistics(features[rows]))
+    return normalized
 
 
 @dataclass(frozen=True)
@@ -74,25 +186,32 @@ class SpeakerPrior:
         scale: float = PRIOR_SCALE,
         variance_strength: float = VARIANCE_PRIOR,
     ) -> SpeakerPrior:
-        """The prior of the speakers of ``features`` (n, n_features); at least two speakers of two recordings each.
+        """The prior of the speakers of ``features``; at least two speakers of two recordings each.
+
+        ``features`` is (n, n_features) or (n, n_features, n_frames) (:func:`recording_frames`).
 
         Raises
         ------
         ValueError
             When the shapes disagree or fewer than two speakers have two recordings.
         """
-        features, speakers = speaker_rows(features, speakers)
+        features, speakers = speaker_recordings(features, speakers)
         groups = [features[speakers == s] for s in np.unique(speakers)]
-        groups = [g for g in groups if len(g) >= 2]
+        groups = [recording_frames(g) for g in groups if len(g) >= 2]
         if len(groups) < 2:
             raise ValueError("a speaker prior needs at least two speakers with two recordings each")
-        within = np.mean([g.var(axis=0) for g in groups], axis=0)
-        means = np.stack([g.mean(axis=0) for g in groups])
-        typical_count = float(np.mean([len(g) for g in groups]))
+        within = np.mean([frames.var(axis=0) for frames, _ in groups], axis=0)
+        means = np.stack([frames.mean(axis=0) for frames, _ in groups])
+        # How much a speaker's mean moves with the recordings drawn: the spread of their
+        # recordings' means (for functionals, of the recordings themselves).
+        recording_spread = np.mean(
+            [_recording_means(frames, index).var(axis=0) for frames, index in groups], axis=0
+        )
+        typical_count = float(np.mean([len(np.unique(index)) for _, index in groups]))
         # The spread of speaker means beyond what sampling their recordings explains.
-        between = np.maximum(means.var(axis=0) - within / typical_count, 1e-3 * within + 1e-12)
+        between = np.maximum(means.var(axis=0) - recording_spread / typical_count, 1e-3 * within + 1e-12)
         return cls(
-            mean=features.mean(axis=0),
+            mean=recording_frames(features)[0].mean(axis=0),
             within_variance=np.maximum(within, 1e-12),
             mean_strength=scale * within / between,
             variance_strength=float(variance_strength),
@@ -103,21 +222,27 @@ class SpeakerPrior:
         return len(self.mean)
 
     def statistics(self, recordings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """A speaker's mean and standard deviation per feature from their ``recordings`` (k, n_features); k may be 0."""
-        recordings = np.asarray(recordings, dtype=np.float64).reshape(-1, self.n_features)
+        """A speaker's mean and standard deviation per feature from their ``recordings``; there may be none.
+
+        ``recordings`` is (k, n_features) or (k, n_features, n_frames); the speaker's
+        frames give the estimates, and k (recordings, not frames) how far they are trusted.
+        """
+        recordings = np.asarray(recordings, dtype=np.float64)
+        if recordings.ndim < 2:
+            recordings = recordings.reshape(-1, self.n_features)
+        frames, _ = recording_frames(recordings)
         k = len(recordings)
-        if k == 0:
+        if k == 0 or len(frames) == 0:
             return self.mean, np.sqrt(self.within_variance)
-        mean = (k * recordings.mean(axis=0) + self.mean_strength * self.mean) / (k + self.mean_strength)
-        variance = (k * recordings.var(axis=0) + self.variance_strength * self.within_variance) / (
+        mean = (k * frames.mean(axis=0) + self.mean_strength * self.mean) / (k + self.mean_strength)
+        variance = (k * frames.var(axis=0) + self.variance_strength * self.within_variance) / (
             k + self.variance_strength
         )
         return mean, np.sqrt(variance)
 
     def standardize(self, features: np.ndarray, recordings: np.ndarray) -> np.ndarray:
-        """``features`` (n, n_features) standardised by the statistics of one speaker's ``recordings``, as float32."""
-        mean, spread = self.statistics(recordings)
-        return ((np.asarray(features, dtype=np.float64) - mean) / spread).astype(np.float32)
+        """``features`` standardised by the statistics of one speaker's ``recordings``, as float32 (:func:`standardized`)."""
+        return standardized(features, *self.statistics(recordings))
 
     def standardize_by_speaker(self, features: np.ndarray, speakers: Sequence[Hashable]) -> np.ndarray:
         """Every row standardised by the statistics of all rows of its speaker (the ``batch`` way)."""
@@ -152,6 +277,16 @@ class SpeakerPrior:
         if len({a.shape for a in arrays}) != 1 or arrays[0].ndim != 1 or (arrays[1] <= 0).any():
             raise ValueError("not a speaker prior: its arrays differ in shape or a variance is not positive")
         return cls(*arrays, variance_strength=strength)
+
+
+def _recording_means(frames: np.ndarray, recording: np.ndarray) -> np.ndarray:
+    """The mean frame of each recording, from :func:`recording_frames`."""
+    if len(np.unique(recording)) == len(recording):  # a frame per recording: functionals
+        return frames
+    names, index = np.unique(recording, return_inverse=True)
+    sums = np.zeros((len(names), frames.shape[1]))
+    np.add.at(sums, index, frames)
+    return sums / np.bincount(index)[:, None]
 
 
 def _rounded(values: np.ndarray) -> list[float]:
@@ -203,7 +338,7 @@ class Enrollment:
 
     speaker: str
     features: np.ndarray
-    """(k, n_features), raw (before any standardisation)."""
+    """(k, n_features), or (k, n_mfcc, max_frames) for MFCC images; raw (before any standardisation)."""
     settings: dict[str, Any]
     """The feature settings of :data:`ENROLLMENT_AUDIO_KEYS` they were computed with."""
     sources: tuple[str, ...] = ()
@@ -255,7 +390,7 @@ class Enrollment:
                 f"{where}: enrolled with other feature settings than this model's ({', '.join(differ)}); "
                 "enroll again from the recordings with this model"
             )
-        if self.features.ndim != 2 or len(self.features) == 0:
+        if self.features.ndim not in (2, 3) or len(self.features) == 0:
             raise ValueError(f"{where}: holds no recordings")
 
 

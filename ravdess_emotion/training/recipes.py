@@ -1,7 +1,8 @@
 """Recipes: the trainable models (the design card's five and four on facial action units), and the presets.
 
 ``--preset seed`` (the default) trains the seed's CNN-LSTM on MFCC images; ``--preset
-best`` the audio model that measured best in ``benchmarks/audio.py``: L2-penalised
+cnn-lstm`` the same layers on MFCC images standardised per speaker, with a training
+recipe (``benchmarks/audio.py --networks cnn-lstm``); ``--preset best`` the audio model that measured best in ``benchmarks/audio.py``: L2-penalised
 logistic regression on utterance functionals standardised per speaker, trained for
 speech also on copies of each training file played slightly faster and slower, and on
 copies standardised as a prediction would with a few or none of the speaker's
@@ -127,12 +128,13 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "cnn-lstm",
-            "the seed's CNN-LSTM layers on the seed's 13 MFCC x 216 frames at 22,050 Hz, trained with "
-            "SpecAugment masking, attention pooling over the LSTM outputs, mixup, label smoothing, AdamW "
-            "and a cosine learning-rate decay, then refit on training + validation actors; faces as the seed",
+            "the seed's CNN-LSTM layers on the seed's 13 MFCC x 216 frames at 22,050 Hz, each coefficient "
+            "standardised over the frames of the speaker's own recordings, trained with SpecAugment masking, "
+            "attention pooling over the LSTM outputs, mixup, label smoothing, AdamW and a cosine "
+            "learning-rate decay, then refit on training + validation actors; faces as the seed",
             AudioEmotionAttentionCNNLSTM,
             AUEmotionLSTM,
-            audio_features={"au_features": "sequence", "au_normalization": "zscore"},
+            audio_features={"au_features": "sequence", "au_normalization": "zscore", "speaker_norm": True},
             epochs=40,
             batch_size=32,
             refit=True,

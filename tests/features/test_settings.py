@@ -11,8 +11,8 @@ BEST = train_models.PRESETS["best"].feature_settings()
 
 def test_settings_check_their_combination() -> None:
     assert BEST.audio_shape == (n_features(),)
-    with pytest.raises(ValueError, match="speaker_norm needs audio_features='functionals'"):
-        FeatureSettings(speaker_norm=True)
+    # MFCC images are standardised per speaker too (over each speaker's frames).
+    assert FeatureSettings(speaker_norm=True).audio_shape == (13, 216)
     with pytest.raises(ValueError, match="audio_features must be one of mfcc, functionals"):
         FeatureSettings(audio_features="wav2vec")
     # Models saved before these settings existed read as the seed's MFCC images.

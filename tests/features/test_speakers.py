@@ -8,12 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ravdess_emotion.features.functionals import speaker_normalize
 from ravdess_emotion.features.settings import FeatureSettings
 from ravdess_emotion.features.speakers import (
     Enrollment,
     SpeakerPrior,
     enrollment_copies,
+    recording_frames,
     safe_file_stem,
+    standardize_within_speakers,
 )
 
 
@@ -214,3 +217,85 @@ def test_an_enrollment_is_saved_into_new_folders_and_checked_for_recordings(tmp_
     )
     with pytest.raises(ValueError, match=message):
         loaded.check_settings(other, "x.npz")
+
+
+# --------------------------------------------------------------------------- MFCC images
+
+
+def mfcc_images(seed: int = 0, n_speakers: int = 4, per_speaker: int = 6, n_frames: int = 30):
+    """MFCC-like images (n, 3, n_frames): coefficient 0 is offset per speaker; each recording padded with zeros."""
+    rng = np.random.default_rng(seed)
+    speakers = np.repeat(np.arange(n_speakers), per_speaker)
+    images = np.zeros((len(speakers), 3, n_frames))
+    lengths = rng.integers(n_frames // 3, n_frames + 1, len(speakers))
+    for i, (speaker, length) in enumerate(zip(speakers, lengths, strict=True)):
+        images[i, :, :length] = rng.normal(0, 1, (3, length)) + np.array([[5.0 * speaker - 20], [3.0], [0.0]])
+    return images, speakers, lengths
+
+
+def test_mfcc_images_are_standardised_per_coefficient_over_each_speakers_frames() -> None:
+    images, speakers, lengths = mfcc_images()
+    normalized = standardize_within_speakers(images, speakers)
+    assert normalized.shape == images.shape and normalized.dtype == np.float32
+    for speaker in np.unique(speakers):
+        rows = np.flatnonzero(speakers == speaker)
+        frames = np.concatenate([normalized[i, :, : lengths[i]] for i in rows], axis=1)
+        np.testing.assert_allclose(frames.mean(axis=1), 0, atol=1e-5)
+        np.testing.assert_allclose(frames.std(axis=1), 1, atol=1e-5)
+    # The padding is no frame: it is left out of the statistics and stays zero.
+    padding = np.arange(images.shape[2])[None, :] >= lengths[:, None]
+    assert np.all(normalized.transpose(0, 2, 1)[padding] == 0)
+    longer = np.concatenate([images, np.zeros((len(images), 3, 10))], axis=2)
+    np.testing.assert_allclose(
+        standardize_within_speakers(longer, speakers)[:, :, :30], normalized, atol=1e-6
+    )
+    # Functionals rows are standardised exactly as before.
+    rows, row_speakers, _ = speakers_data()
+    np.testing.assert_array_equal(
+        standardize_within_speakers(rows, row_speakers), speaker_normalize(rows, row_speakers)
+    )
+    with pytest.raises(ValueError, match="speaker 9 has one recording"):
+        standardize_within_speakers(images[:3], [1, 1, 9])
+    with pytest.raises(ValueError, match=r"one speaker per recording; got \(24, 3, 30\) and 2 speakers"):
+        standardize_within_speakers(images, [1, 2])
+
+
+def test_a_prior_of_mfcc_images_counts_recordings_and_takes_statistics_over_frames() -> None:
+    images, speakers, lengths = mfcc_images()
+    prior = SpeakerPrior.of_speakers(images, speakers)
+    frames = np.concatenate([images[i, :, : lengths[i]] for i in range(len(images))], axis=1).T
+    np.testing.assert_allclose(prior.mean, frames.mean(axis=0))
+    within = np.mean([recording_frames(images[speakers == s])[0].var(axis=0) for s in range(4)], axis=0)
+    np.testing.assert_allclose(prior.within_variance, within)
+    # Coefficient 0 differs between speakers: a recording counts for more than the prior there.
+    assert prior.mean_strength[0] < 0.1 < prior.mean_strength[2]
+    k = 2
+    own, _ = recording_frames(images[:k])
+    mean, spread = prior.statistics(images[:k])
+    strength = prior.mean_strength
+    np.testing.assert_allclose(mean, (k * own.mean(axis=0) + strength * prior.mean) / (k + strength))
+    variance = (k * own.var(axis=0) + prior.variance_strength * prior.within_variance) / (
+        k + prior.variance_strength
+    )
+    np.testing.assert_allclose(spread, np.sqrt(variance))
+    alone = prior.standardize(images[:1], images[:0])
+    expected = (images[0, :, : lengths[0]] - prior.mean[:, None]) / np.sqrt(prior.within_variance)[:, None]
+    np.testing.assert_allclose(alone[0, :, : lengths[0]], expected, rtol=1e-5, atol=1e-5)
+    assert np.all(alone[0, :, lengths[0] :] == 0)
+    # Images of one frame each are functionals rows: the same prior.
+    rows = images[:, :, 0]
+    np.testing.assert_allclose(
+        SpeakerPrior.of_speakers(rows[:, :, None], speakers).mean_strength,
+        SpeakerPrior.of_speakers(rows, speakers).mean_strength,
+    )
+
+
+def test_an_enrollment_of_mfcc_images_saves_and_loads(tmp_path: Path) -> None:
+    images, _, _ = mfcc_images()
+    settings = FeatureSettings(speaker_norm=True)
+    saved = Enrollment.of_recordings("actor-02", images[:5], settings).save(tmp_path)
+    loaded = Enrollment.load(saved)
+    assert loaded.features.shape == (5, 3, 30)
+    loaded.check_settings(settings, "x")
+    with pytest.raises(ValueError, match="max_frames 216 \\(the model: 40\\)"):
+        loaded.check_settings(replace(settings, max_frames=40), "x")

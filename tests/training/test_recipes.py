@@ -82,10 +82,19 @@ def test_presets_choose_the_action_unit_models_and_their_files() -> None:
     )
 
 
-def test_speaker_norm_without_functionals_is_a_usage_error(capsys) -> None:
-    with pytest.raises(SystemExit):
-        train_models.parse_args(["--speaker-norm"])
-    assert "speaker_norm needs audio_features='functionals'" in capsys.readouterr().err
+def test_the_cnn_lstm_preset_standardises_the_seeds_mfcc_images_per_speaker() -> None:
+    args = train_models.parse_args(["--preset", "cnn-lstm", "--models", "audio-speech"])
+    settings, spec = args.audio_settings, args.specs()[0]
+    assert settings.speaker_norm and settings.audio_shape == (13, 216) and settings.sample_rate == 22050
+    # Exact statistics only (batch and enrollment): no prior copies, so the batch stays the preset's.
+    assert spec.enrollment_sizes is None and spec.batch_size == 32
+    assert spec.file_stem == "audio_emotion_speech_cnn-lstm"
+    with_prior = train_models.parse_args(["--preset", "cnn-lstm", "--enrollment-copies", "prior"]).specs()[0]
+    assert with_prior.enrollment_sizes == () and with_prior.batch_size == 64
+    assert not train_models.parse_args(
+        ["--preset", "cnn-lstm", "--no-speaker-norm"]
+    ).audio_settings.speaker_norm
+    assert not train_models.parse_args([]).audio_settings.speaker_norm  # the seed's default
 
 
 @pytest.mark.parametrize(
