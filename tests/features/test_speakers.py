@@ -14,6 +14,7 @@ from ravdess_emotion.features.speakers import (
     Enrollment,
     SpeakerPrior,
     enrollment_copies,
+    frame_statistics,
     recording_frames,
     safe_file_stem,
     standardize_within_speakers,
@@ -254,7 +255,11 @@ def test_mfcc_images_are_standardised_per_coefficient_over_each_speakers_frames(
     np.testing.assert_array_equal(
         standardize_within_speakers(rows, row_speakers), speaker_normalize(rows, row_speakers)
     )
-    with pytest.raises(ValueError, match="speaker 9 has one recording"):
+    with pytest.raises(
+        ValueError,
+        match=r"^speaker 9 has one recording: per-speaker normalization needs several "
+        r"recordings of each speaker$",
+    ):
         standardize_within_speakers(images[:3], [1, 1, 9])
     with pytest.raises(ValueError, match=r"one speaker per recording; got \(24, 3, 30\) and 2 speakers"):
         standardize_within_speakers(images, [1, 2])
@@ -282,6 +287,25 @@ def test_a_prior_of_mfcc_images_counts_recordings_and_takes_statistics_over_fram
     expected = (images[0, :, : lengths[0]] - prior.mean[:, None]) / np.sqrt(prior.within_variance)[:, None]
     np.testing.assert_allclose(alone[0, :, : lengths[0]], expected, rtol=1e-5, atol=1e-5)
     assert np.all(alone[0, :, lengths[0] :] == 0)
+    assert alone.dtype == np.float32
+    # The mean strength is the formula of the docstring, with a speaker mean's noise from their recordings' means.
+    groups = [images[speakers == s] for s in range(4)]
+    frame_sets = [recording_frames(g)[0] for g in groups]
+    recording_means = [
+        np.stack([g[i, :, : lengths[speakers == s][i]].mean(axis=1) for i in range(len(g))])
+        for s, g in enumerate(groups)
+    ]
+    within_frames = np.mean([f.var(axis=0) for f in frame_sets], axis=0)
+    noise = np.mean([m.var(axis=0) for m in recording_means], axis=0) / 6
+    between = np.maximum(
+        np.stack([f.mean(axis=0) for f in frame_sets]).var(axis=0) - noise, 1e-3 * within_frames
+    )
+    np.testing.assert_allclose(prior.mean_strength, 0.3 * within_frames / between, rtol=1e-6)
+    # A speaker whose recordings hold no frame (all padding) is not known: the prior's statistics.
+    for unknown in (images[:2] * 0, np.zeros(0)):
+        mean, spread = prior.statistics(unknown)
+        np.testing.assert_array_equal(mean, prior.mean)
+        np.testing.assert_array_equal(spread, np.sqrt(prior.within_variance))
     # Images of one frame each are functionals rows: the same prior.
     rows = images[:, :, 0]
     np.testing.assert_allclose(
@@ -299,3 +323,19 @@ def test_an_enrollment_of_mfcc_images_saves_and_loads(tmp_path: Path) -> None:
     loaded.check_settings(settings, "x")
     with pytest.raises(ValueError, match="max_frames 216 \\(the model: 40\\)"):
         loaded.check_settings(replace(settings, max_frames=40), "x")
+
+
+def test_frame_statistics_take_every_frame_in_float64_and_refuse_none() -> None:
+    images, _, lengths = mfcc_images()
+    mean, spread = frame_statistics(images[:2])
+    frames = np.concatenate([images[i, :, : lengths[i]] for i in range(2)], axis=1)
+    np.testing.assert_allclose(mean, frames.mean(axis=1))
+    np.testing.assert_allclose(spread, frames.std(axis=1))
+    single, single_spread = frame_statistics(images[:1, :, :1].astype(np.float32))
+    assert single.dtype == np.float64 and np.all(single_spread == 1.0)  # one frame: no spread, left at 1
+    np.testing.assert_array_equal(
+        frame_statistics(images.astype(np.float32))[1],
+        frame_statistics(images.astype(np.float32).astype(np.float64))[1],
+    )
+    with pytest.raises(ValueError, match=r"^no recording with a frame to take statistics from$"):
+        frame_statistics(np.zeros((2, 3, 5)))
