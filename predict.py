@@ -24,9 +24,9 @@ is reported as "no speech detected" and skipped, instead of being given an emoti
 ``--no-speech-check`` predicts every file. A model trained on the synthetic demo data
 says so above its table.
 
-An audio model trained with ``--preset best`` standardises each speaker's features by
-that speaker's statistics, and meets a speaker in one of three ways, each said per file
-in the ``speaker_path`` and ``speaker_files`` columns:
+An audio model trained with ``--preset best`` (or ``--preset cnn-lstm``) standardises
+each speaker's features by that speaker's statistics, and meets a speaker in one of
+three ways, each said per file in the ``speaker_path`` and ``speaker_files`` columns:
 
 - batch (the default): the statistics of the files given of the same speaker: the
   RAVDESS actor when the file name says it, else the folder (``--speaker-groups folder``
@@ -42,8 +42,9 @@ in the ``speaker_path`` and ``speaker_files`` columns:
 - independent (``--speaker-groups none``): no statistics of the speaker, only those of
   the training speakers, for one recording of someone unknown.
 
-Models trained before the speaker-independent way existed serve batch and enrollment
-only, and say so. Action-unit models standardise by the files given (batch) only.
+Models trained without a speaker prior (``--enrollment-copies none``, the default of
+``--preset cnn-lstm``, and models trained before the prior existed) serve batch and
+enrollment only, and say so. Action-unit models standardise by the files given (batch) only.
 """
 
 from __future__ import annotations
@@ -109,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="for speaker-normalized models: who speaks in a file. auto: the RAVDESS actor when the name "
         "says it, else the folder; folder: always the folder; none: nobody known, every file is predicted "
-        "without speaker statistics (audio models trained with --preset best) (default %(default)s)",
+        "without speaker statistics (audio models trained with a speaker prior: --preset best, or "
+        "--enrollment-copies) (default %(default)s)",
     )
     parser.add_argument(
         "--enroll",

@@ -304,7 +304,8 @@ def standardize_audio_by_speaker(
             "this model standardises every speaker by their own recordings and was trained without a "
             "speaker-independent way, so it cannot predict with --speaker-groups none; it can use "
             f"{' and '.join(ways)}: give several files of each speaker, or --enroll recordings of them "
-            "(or retrain it with train_models.py --preset best, which adds the speaker-independent way)"
+            "(or retrain it with train_models.py --enrollment-copies prior, or with --preset best, whose default "
+            "copies add the speaker-independent way)"
         )
     X = np.concatenate(features).astype(np.float64) if features else np.zeros((0, 0))
     speakers = [speaker_of(p, grouping) for p in paths] if grouping != "none" else []
@@ -344,7 +345,8 @@ def standardize_audio_by_speaker(
         elif len(recordings) < 2:
             problems.append(
                 f"{path}: the enrollment of {enrolled_name(path, grouping)!r} holds {len(recordings)} recording; "
-                "this model needs at least two (a model retrained with --preset best takes one)"
+                "this model needs at least two (a model retrained with a speaker prior, --enrollment-copies prior or "
+                "--preset best, takes one)"
             )
             continue
         else:
