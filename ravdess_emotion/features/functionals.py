@@ -19,7 +19,7 @@ what separates actors that a model has never heard.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 import librosa
 import numpy as np
@@ -194,7 +194,18 @@ def speaker_normalize(features: np.ndarray, speakers: Sequence[Hashable]) -> np.
         When a speaker has a single recording: there is nothing to normalize against.
     """
     features, speakers = speaker_rows(features, speakers)
-    normalized = np.empty_like(features)
+    return standardize_groups(features, speakers, _standardized_rows)
+
+
+def standardize_groups(
+    features: np.ndarray, speakers: np.ndarray, standardize_group: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """Every speaker's recordings (rows of ``features``, of any shape) standardised together by ``standardize_group``.
+
+    Returns a float32 array shaped like ``features``. Raises ``ValueError`` naming the
+    speaker when one has a single recording.
+    """
+    normalized = np.empty(features.shape, np.float32)
     for speaker in np.unique(speakers):
         rows = speakers == speaker
         if rows.sum() < 2:
@@ -202,7 +213,10 @@ def speaker_normalize(features: np.ndarray, speakers: Sequence[Hashable]) -> np.
                 f"speaker {speaker.item()!r} has one recording: per-speaker normalization needs several "
                 "recordings of each speaker"
             )
-        group = features[rows]
-        spread = group.std(axis=0)
-        normalized[rows] = (group - group.mean(axis=0)) / np.where(spread > 1e-8, spread, 1.0)
-    return normalized.astype(np.float32)
+        normalized[rows] = standardize_group(features[rows])
+    return normalized
+
+
+def _standardized_rows(group: np.ndarray) -> np.ndarray:
+    spread = group.std(axis=0)
+    return (group - group.mean(axis=0)) / np.where(spread > 1e-8, spread, 1.0)

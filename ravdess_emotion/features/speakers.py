@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ravdess_emotion.core.files import write_atomically
-from ravdess_emotion.features.functionals import speaker_normalize
+from ravdess_emotion.features.functionals import standardize_groups
 from ravdess_emotion.features.settings import FeatureSettings
 
 PRIOR_SCALE = 0.3
@@ -143,18 +143,7 @@ def standardize_within_speakers(features: np.ndarray, speakers: Sequence[Hashabl
         When a speaker has a single recording: there is nothing to normalize against.
     """
     features, speakers = speaker_recordings(features, speakers)
-    if features.ndim == 2:
-        return speaker_normalize(features, speakers)
-    normalized = np.empty(features.shape, np.float32)
-    for speaker in np.unique(speakers):
-        rows = speakers == speaker
-        if rows.sum() < 2:
-            raise ValueError(
-                f"speaker {speaker.item()!r} has one recording: per-speaker normalization needs several "
-                "recordings of each speaker"
-            )
-        normalized[rows] = standardized(features[rows], *frame_statistics(features[rows]))
-    return normalized
+    return standardize_groups(features, speakers, lambda group: standardized(group, *frame_statistics(group)))
 
 
 @dataclass(frozen=True)
