@@ -24,7 +24,7 @@ is reported as "no speech detected" and skipped, instead of being given an emoti
 ``--no-speech-check`` predicts every file. A model trained on the synthetic demo data
 says so above its table.
 
-An audio model trained with ``--preset best`` (or ``--preset cnn-lstm``) standardises
+An audio model trained with the default ``--preset cnn-lstm`` (or ``--preset best``) standardises
 each speaker's features by that speaker's statistics, and meets a speaker in one of
 three ways, each said per file in the ``speaker_path`` and ``speaker_files`` columns:
 
@@ -42,8 +42,8 @@ three ways, each said per file in the ``speaker_path`` and ``speaker_files`` col
 - independent (``--speaker-groups none``): no statistics of the speaker, only those of
   the training speakers, for one recording of someone unknown.
 
-Models trained without a speaker prior (``--enrollment-copies none``, the default of
-``--preset cnn-lstm``, and models trained before the prior existed) serve batch and
+Models trained without a speaker prior (``--enrollment-copies none``, and models
+trained before the prior existed) serve batch and
 enrollment only, and say so. Action-unit models standardise by the files given (batch) only.
 """
 

@@ -3,7 +3,7 @@
 # set-up -> organize -> features -> train all five models, the --preset best audio models and the
 # facial action-unit models (the demo writes OpenFace-style tracking CSVs) -> predict.
 # Reduced sizes so it finishes in minutes on 2 CPU cores; the full-size defaults of
-# train_models.py are the seed's (30 frames of 224x224, 50/30 epochs).
+# train_models.py are the seed's input sizes (13 MFCC x 216, 30 frames of 224x224), 40/30 epochs.
 # Extra arguments go to train_models.py, e.g. ./run_demo.sh --models audio-speech
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -20,7 +20,7 @@ echo "== 2/6 features: MFCCs and video frames, cached in data/demo/features"
 $py data_loader.py --data-dir "$demo" "${sizes[@]}" --kinds audio,video
 $py data_loader.py --data-dir "$demo" "${sizes[@]}" --kinds fusion --channels speech
 
-echo "== 3/6 train: five models, tested on demo actors 21-24 (never seen in training)"
+echo "== 3/6 train: five models (audio: the default --preset cnn-lstm), tested on demo actors 21-24 (never seen in training)"
 $py train_models.py --data-dir "$demo" "${sizes[@]}" --epochs 15 --patience 6 "$@"
 
 echo "== 4/6 train, --preset best: the audio models on utterance functionals, standardised per speaker"
@@ -31,6 +31,7 @@ $py train_models.py --data-dir "$demo" --models au-speech,au-song,fusion-au-spee
 
 echo "== 6/6 predict: the speech audio, AU and audio+AU models on the demo's held-out actor 24"
 $py predict.py models/audio_emotion_speech.h5 "$demo"/audio/speech/*/03-01-0?-01-01-01-24.wav
+$py predict.py models/audio_emotion_speech.h5 "$demo"/audio/speech/angry/03-01-05-01-01-01-24.wav
 $py predict.py models/audio_emotion_speech_best.h5 "$demo"/audio/speech/*/03-01-0?-01-01-01-24.wav
 # One recording of an unknown speaker; then actor 24 enrolled once from other recordings (statement 2),
 # stored, and one new recording predicted with that enrollment.

@@ -13,12 +13,13 @@ package versions of the run.
     python train_models.py --data-dir data/organized --models audio-speech --epochs 50
     python train_models.py --data-dir data/organized --models audio-speech --preset best --folds 5
 
-``--preset seed`` (the default) trains the seed's CNN-LSTM on MFCC images; ``--preset
-cnn-lstm`` the same layers on the same MFCCs, standardised per speaker, with a training
-recipe (SpecAugment, attention pooling, mixup, label smoothing, cosine decay, refit);
-``--preset best`` the
-audio model that measured best in ``benchmarks/audio.py``: L2-penalised logistic
-regression on utterance functionals standardised per speaker (see
+``--preset cnn-lstm`` (the default) trains the seed's CNN-LSTM layers on the seed's MFCC
+images, standardised per speaker, with a training recipe (SpecAugment, attention pooling,
+mixup, label smoothing, cosine decay, refit) and extra copies standardised by a speaker
+prior alone, so that ``predict.py`` also serves one recording of an unknown speaker;
+``--preset seed`` is the seed's configuration, literally; ``--preset best`` the audio
+model that measured best in ``benchmarks/audio.py``: L2-penalised logistic regression on
+utterance functionals standardised per speaker (see
 ``ravdess_emotion/features/functionals.py``), trained for speech also on copies of each
 training file played slightly faster and slower, and on copies standardised as a
 prediction would with a few or none of the speaker's recordings (``--enrollment-copies``),
@@ -49,6 +50,7 @@ from ravdess_emotion.training.distribute import DistributionError, data_parallel
 from ravdess_emotion.training.metrics import classification_metrics
 from ravdess_emotion.training.recipes import (
     AUDIO_MODEL_CLASSES,
+    DEFAULT_PRESET,
     DESIGN_MODELS,
     MODEL_SPECS,
     PRESETS,
@@ -90,8 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         epilog=(
-            "Models: "
-            + ", ".join(f"{s.name} (batch {s.batch_size}, {s.epochs} epochs)" for s in MODEL_SPECS.values())
+            f"Models, with their defaults under --preset {DEFAULT_PRESET}: "
+            + ", ".join(
+                f"{s.name} (batch {s.batch_size}, {s.epochs} epochs)"
+                for s in (apply_preset(spec, PRESETS[DEFAULT_PRESET]) for spec in MODEL_SPECS.values())
+            )
             + ". Every split is by actor; a random split is deliberately not offered."
         ),
     )
@@ -108,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--preset",
         choices=tuple(PRESETS),
-        default="seed",
+        default=DEFAULT_PRESET,
         help="recipe for the audio and action-unit models; feature options given here override it. "
         + "; ".join(f"{p.name}: {p.description}" for p in PRESETS.values())
         + " (default %(default)s)",
@@ -135,19 +140,20 @@ def build_parser() -> argparse.ArgumentParser:
         "keeps only the copy standardised without any recording of the speaker) the model also predicts "
         "a single recording of an unknown speaker and speakers enrolled with a few recordings "
         "(predict.py --speaker-groups none, --enroll); 'none' trains it on each actor's own statistics "
-        "only (default: the preset's: 1,3,10 with --preset best, none with cnn-lstm)",
+        "only (default: the preset's: prior with cnn-lstm, 1,3,10 with --preset best)",
     )
     parser.add_argument(
         "--epochs",
         type=int,
         default=None,
-        help="epochs for every model (default: 50 audio, 60 with --preset best, 40 with cnn-lstm, 30 video/fusion)",
+        help="epochs for every model (default: 40 audio, 60 with --preset best, 50 with seed; 30 video/fusion)",
     )
     parser.add_argument(
         "--batch-size",
         type=int,
         default=None,
-        help="batch size (default: 16 audio, 32 with --preset best or cnn-lstm, 8 video/fusion)",
+        help="rows per training step for every model (default: 8 video/fusion; audio 16 with --preset seed, "
+        "and 32 files with cnn-lstm and best, each in every standardisation the model trains on: 64 and 160 rows)",
     )
     parser.add_argument(
         "--learning-rate", type=float, default=1e-3, help="Adam learning rate (default %(default)s)"
@@ -160,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="early-stopping patience in epochs on validation loss; 0 trains every epoch "
-        "(default: 10, 0 with --preset best or cnn-lstm)",
+        "(default: 0 with --preset cnn-lstm or best, 10 with seed and for video/fusion)",
     )
     parser.add_argument(
         "--test-actors",
@@ -202,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="after early stopping, train a fresh model on the training and validation actors for the best "
         "epoch count; test actors stay unseen, and without test actors the validation metrics are taken "
-        "before the refit (default: on with --preset best and cnn-lstm, off with seed)",
+        "before the refit (default: on with --preset cnn-lstm and best, off with seed)",
     )
     parser.add_argument(
         "--distribute",

@@ -10,7 +10,8 @@ one row per step from the classic baseline to ``--preset best``:
 - the project's networks through the training API (``ravdess_emotion.training.runs.cross_validate``,
   what ``train_models.py --folds K`` runs): the seed's CNN-LSTM
   (``--preset seed``), the same layers with a training recipe, then also with the MFCCs
-  standardised per speaker (``--preset cnn-lstm``); an MLP on the functionals, without and
+  standardised per speaker, then also on copies standardised by a speaker prior alone
+  (``--preset cnn-lstm``, the default); an MLP on the functionals, without and
   with per-speaker normalization; logistic regression on them (the ``--preset best`` network) without
   speed perturbation; with it on song (the preset uses it on speech only); and
   ``--preset best`` as it is;
@@ -76,8 +77,14 @@ NETWORK_VARIANTS: dict[str, tuple[str, str, dict[str, object], tuple[str, ...]]]
         {"audio_settings": replace(PRESETS["cnn-lstm"].feature_settings(), speaker_norm=False)},
         ("speech", "song"),
     ),
+    "cnn-lstm-no-prior": (
+        "the same + MFCCs standardised per speaker (--preset cnn-lstm --enrollment-copies none)",
+        "cnn-lstm",
+        {"enrollment_sizes": None},
+        ("speech", "song"),
+    ),
     "cnn-lstm": (
-        "the same + MFCCs standardised per speaker (--preset cnn-lstm)",
+        "the same + copies standardised by a speaker prior alone (--preset cnn-lstm, the default)",
         "cnn-lstm",
         {},
         ("speech", "song"),

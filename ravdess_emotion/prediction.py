@@ -304,8 +304,8 @@ def standardize_audio_by_speaker(
             "this model standardises every speaker by their own recordings and was trained without a "
             "speaker-independent way, so it cannot predict with --speaker-groups none; it can use "
             f"{' and '.join(ways)}: give several files of each speaker, or --enroll recordings of them "
-            "(or retrain it with train_models.py --enrollment-copies prior, or with --preset best, whose default "
-            "copies add the speaker-independent way)"
+            "(or retrain it with train_models.py's default recipe or --preset best, whose training copies "
+            "add the speaker-independent way)"
         )
     X = np.concatenate(features).astype(np.float64) if features else np.zeros((0, 0))
     speakers = [speaker_of(p, grouping) for p in paths] if grouping != "none" else []

@@ -108,17 +108,16 @@ def test_everything_trained_on_demo_data_says_so(pipeline: dict[str, Path], caps
         for plot in ("history", "confusion"):
             with Image.open(pipeline["plots"] / f"{spec.file_stem}_{plot}.png") as image:
                 title = image.info["Title"]
-            # Says demo data, names the model file and preset, and what the plot shows.
-            assert (
-                title.startswith(SYNTHETIC_NAME)
-                and f"{spec.file_stem}.h5" in title
-                and "preset seed" in title
-            )
+            # Says demo data, names the model file and preset (video: none, the same under every
+            # preset), and what the plot shows.
+            assert title.startswith(SYNTHETIC_NAME) and f"{spec.file_stem}.h5" in title
+            assert ("preset cnn-lstm" in title) == (spec.kind not in ("video", "fusion")), title
             assert ("first fit" in title) == (plot == "history")
     model = str(pipeline["models"] / "audio_emotion_speech.h5")
     wav = next((pipeline["organized"] / "audio" / "speech").rglob("*.wav"))
-    assert predict.main([model, str(wav)]) == 0
-    assert "model trained on SYNTHETIC demo data" in capsys.readouterr().out
+    assert predict.main([model, str(wav)]) == 0  # one recording alone: the default model serves it
+    out = capsys.readouterr().out
+    assert "model trained on SYNTHETIC demo data" in out and "independent" in out
     assert predict.main([model, str(wav), "--format", "json"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)[0]["path"] == str(wav)  # stdout stays parseable
@@ -144,8 +143,12 @@ def test_predict_prints_every_format(pipeline: dict[str, Path], output: str, cap
     files = sorted(folder.glob("*.wav"))
     if output == "csv":
         table = pd.read_csv(pd.io.common.StringIO(text))
-        assert list(table.columns) == ["path", "predicted", *EMOTIONS]
+        # The default model standardises per speaker, and says how it knew each file's speaker.
+        assert list(table.columns) == ["path", "predicted", *EMOTIONS, "speaker_path", "speaker_files"]
         assert len(table) == len(files)
+        actors = pd.Series([f.stem[-2:] for f in files])
+        assert table["speaker_path"].eq("batch").all()
+        assert table["speaker_files"].tolist() == actors.map(actors.value_counts()).tolist()
         assert set(table["predicted"]) <= set(EMOTIONS)
         assert ((table[list(EMOTIONS)].sum(axis=1) - 1).abs() < 1e-3).all()
     elif output == "json":

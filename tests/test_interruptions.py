@@ -351,7 +351,8 @@ def test_feature_cache_on_a_full_disk(
 
 def _train_args(demo_speech: dict[str, object], out: Path, epochs: int = 6) -> list[str]:
     args = ["--data-dir", str(demo_speech["organized"]), "--models", "audio-speech", "--epochs", str(epochs)]
-    args += ["--test-actors", "6", "--verbose", "2", "--jobs", "1"]
+    # The seed's recipe (early stopping, no refit): these tests are about resuming, not the preset.
+    args += ["--preset", "seed", "--test-actors", "6", "--verbose", "2", "--jobs", "1"]
     return args + [
         arg for name in ("models", "plots", "reports") for arg in (f"--{name}-dir", str(out / name))
     ]
@@ -369,16 +370,16 @@ def test_training_killed_resumes_from_the_last_epoch(
 
     second = Watched("train_models.py", *args)
     assert second.kill_when(lambda: "Epoch 5/6" in second.output), second.output
-    assert "resuming audio_emotion_speech after epoch 2" in second.output
+    assert "resuming audio_emotion_speech_seed after epoch 2" in second.output
     assert "Epoch 1/6" not in second.output and "Epoch 3/6" in second.output
 
     output = Watched("train_models.py", *args).finish()
-    assert "resuming audio_emotion_speech after epoch 4" in output
+    assert "resuming audio_emotion_speech_seed after epoch 4" in output
     assert "Epoch 1/6" not in output and "Epoch 5/6" in output and "Epoch 6/6" in output
     assert not backup.exists()  # removed once training finished
-    history = (interrupted / "reports" / "audio_emotion_speech_history.csv").read_text().splitlines()
+    history = (interrupted / "reports" / "audio_emotion_speech_seed_history.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in history] == ["epoch", "0", "1", "2", "3", "4", "5"]
-    run = json.loads((interrupted / "reports" / "audio_emotion_speech_run.json").read_text())
+    run = json.loads((interrupted / "reports" / "audio_emotion_speech_seed_run.json").read_text())
     assert run["epochs_run"] == 6
 
     # The same training without interruption, in this process.
@@ -387,9 +388,11 @@ def test_training_killed_resumes_from_the_last_epoch(
     capsys.readouterr()
     test = (demo_speech["info"]["actor"] == 6).to_numpy()
     X_test = demo_speech["X"][test]
-    resumed_model = EmotionModel.load(interrupted / "models" / "audio_emotion_speech.keras")
-    reference_model = EmotionModel.load(reference / "models" / "audio_emotion_speech.keras")
-    reference_history = (reference / "reports" / "audio_emotion_speech_history.csv").read_text().splitlines()
+    resumed_model = EmotionModel.load(interrupted / "models" / "audio_emotion_speech_seed.keras")
+    reference_model = EmotionModel.load(reference / "models" / "audio_emotion_speech_seed.keras")
+    reference_history = (
+        (reference / "reports" / "audio_emotion_speech_seed_history.csv").read_text().splitlines()
+    )
     losses = [
         np.genfromtxt(lines, delimiter=",", names=True)["loss"] for lines in (history, reference_history)
     ]
@@ -413,21 +416,21 @@ def test_training_killed_during_its_refit_resumes_the_refit(
     args = [*_train_args(demo_speech, out, epochs=4), "--refit", "--patience", "0"]
 
     def in_the_refit(watched: Watched, epoch: int) -> bool:
-        _, refit, after = watched.output.partition("refit audio_emotion_speech: 4 epochs")
+        _, refit, after = watched.output.partition("refit audio_emotion_speech_seed: 4 epochs")
         return bool(refit) and f"Epoch {epoch}/4" in after
 
     first = Watched("train_models.py", *args)
     assert first.kill_when(lambda: in_the_refit(first, 3)), first.output
     output = Watched("train_models.py", *args).finish()
     # Neither the first fit nor the refit starts over: the refit goes on after its epoch 2.
-    assert "resuming the refit of audio_emotion_speech: its first fit finished" in output
-    assert "resuming the refit of audio_emotion_speech after epoch 2" in output
+    assert "resuming the refit of audio_emotion_speech_seed: its first fit finished" in output
+    assert "resuming the refit of audio_emotion_speech_seed after epoch 2" in output
     assert "Epoch 1/4" not in output and "Epoch 3/4" in output and "Epoch 4/4" in output
-    refit_log = (out / "reports" / "audio_emotion_speech_refit_history.csv").read_text().splitlines()
+    refit_log = (out / "reports" / "audio_emotion_speech_seed_refit_history.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in refit_log] == ["epoch", "0", "1", "2", "3"]
-    first_log = (out / "reports" / "audio_emotion_speech_history.csv").read_text().splitlines()
+    first_log = (out / "reports" / "audio_emotion_speech_seed_history.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in first_log] == ["epoch", "0", "1", "2", "3"]
-    run = json.loads((out / "reports" / "audio_emotion_speech_run.json").read_text())
+    run = json.loads((out / "reports" / "audio_emotion_speech_seed_run.json").read_text())
     assert run["refit"] and run["epochs_run"] == 4
     assert not list((out / "models" / ".backup").iterdir())  # nothing left once it finished
 
@@ -440,7 +443,7 @@ def test_cross_validation_killed_in_its_second_fold_resumes_there(
     args += ["--folds", "3"]
 
     def in_fold(watched: Watched, fold: int, epoch: int) -> bool:
-        _, started, after = watched.output.partition(f"== audio_emotion_speech_fold{fold}:")
+        _, started, after = watched.output.partition(f"== audio_emotion_speech_seed_fold{fold}:")
         return bool(started) and f"Epoch {epoch}/3" in after
 
     first = Watched("train_models.py", *args)
@@ -448,16 +451,16 @@ def test_cross_validation_killed_in_its_second_fold_resumes_there(
     [fold_1] = re.findall(r"^fold 1: .*$", first.output, re.MULTILINE)
     output = Watched("train_models.py", *args).finish()
     # Fold 1 is read back, not trained again; fold 2 goes on after its epoch 2; fold 3 is new.
-    assert "audio_emotion_speech_fold1 finished before the interruption" in output
-    assert "== audio_emotion_speech_fold1:" in output  # its split is still shown
-    fold_1_training = output.partition("== audio_emotion_speech_fold1:")[2].partition("== ")[0]
+    assert "audio_emotion_speech_seed_fold1 finished before the interruption" in output
+    assert "== audio_emotion_speech_seed_fold1:" in output  # its split is still shown
+    fold_1_training = output.partition("== audio_emotion_speech_seed_fold1:")[2].partition("== ")[0]
     assert "Epoch" not in fold_1_training
-    assert "resuming audio_emotion_speech_fold2 after epoch 2" in output
+    assert "resuming audio_emotion_speech_seed_fold2 after epoch 2" in output
     assert re.findall(r"^fold 1: .*$", output, re.MULTILINE) == [fold_1]
-    assert "== audio_emotion_speech_fold3:" in output and output.count("Epoch 1/3") == 1
-    folds = (out / "reports" / "audio_emotion_speech_cv_folds.csv").read_text().splitlines()
+    assert "== audio_emotion_speech_seed_fold3:" in output and output.count("Epoch 1/3") == 1
+    folds = (out / "reports" / "audio_emotion_speech_seed_cv_folds.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in folds] == ["fold", "1", "2", "3"]
-    history = (out / "reports" / "audio_emotion_speech_fold2_history.csv").read_text().splitlines()
+    history = (out / "reports" / "audio_emotion_speech_seed_fold2_history.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in history] == ["epoch", "0", "1", "2"]
     assert not list((out / "models" / ".backup").iterdir())  # nothing left once the run is complete
 
@@ -520,9 +523,9 @@ def test_a_kill_while_the_backup_is_written_resumes_from_the_one_before(
     # The half-written file is not the backup: the rerun resumes after epoch 1 and finishes.
     assert train_models.main(args) == 0
     output = capsys.readouterr().out
-    assert "resuming audio_emotion_speech after epoch 1" in output and "Epoch 2/4" in output
+    assert "resuming audio_emotion_speech_seed after epoch 1" in output and "Epoch 2/4" in output
     assert "Epoch 1/4" not in output
-    history = (out / "reports" / "audio_emotion_speech_history.csv").read_text().splitlines()
+    history = (out / "reports" / "audio_emotion_speech_seed_history.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in history] == ["epoch", "0", "1", "2", "3"]
 
 
@@ -548,5 +551,5 @@ def test_model_save_on_a_full_disk(
     assert train_models.main(_train_args(demo_speech, out, epochs=1)) == 2
     error = _error_line(capsys.readouterr().err)
     assert error.startswith("error: no space left on device while writing ")
-    assert error.endswith("audio_emotion_speech.h5")
+    assert error.endswith("audio_emotion_speech_seed.h5")
     assert [p for p in (out / "models").rglob("*") if p.is_file()] == []

@@ -1,6 +1,6 @@
 """Three ways to meet a speaker with one ``--preset best`` audio model: all their files, an enrollment, none.
 
-The same ways serve the ``--preset cnn-lstm`` model on MFCC images standardised per speaker (the last tests).
+The same ways serve the default model (``--preset cnn-lstm``) on MFCC images standardised per speaker (the last tests).
 
 Every test goes through ``train_models.py`` and ``predict.py`` as a user would, and checks
 the probabilities against the standardisation the model's own speaker prior defines, so
@@ -247,15 +247,16 @@ def test_contradictory_options_are_refused(models: dict[str, Path], demo_audio: 
 
 @pytest.fixture(scope="module")
 def mfcc_models(demo_audio: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """``--preset cnn-lstm`` speech models on small MFCC images: as the preset trains it (``exact``) and with a prior."""
+    """Default (``--preset cnn-lstm``) speech models on small MFCC images: as the preset trains them (with a
+    prior) and with exact statistics only (``exact``: ``--enrollment-copies none``)."""
     trained = {}
-    for name, extra in (("exact", []), ("prior", ["--enrollment-copies", "prior"])):
+    for name, extra in (("exact", ["--enrollment-copies", "none"]), ("prior", [])):
         root = tmp_path_factory.mktemp(f"mfcc_{name}")
         dirs = [arg for kind in ("models", "plots", "reports") for arg in (f"--{kind}-dir", str(root / kind))]
-        args = ["--data-dir", str(demo_audio), "--models", "audio-speech", "--preset", "cnn-lstm"]
+        args = ["--data-dir", str(demo_audio), "--models", "audio-speech"]
         args += ["--epochs", "1", "--max-frames", "40", "--test-actors", "6", "--val-actors", "5"]
         assert train_models.main([*args, "--verbose", "0", *extra, *dirs]) == 0
-        trained[name] = root / "models" / "audio_emotion_speech_cnn-lstm.h5"
+        trained[name] = root / "models" / "audio_emotion_speech.h5"
     return trained
 
 

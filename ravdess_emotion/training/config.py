@@ -9,9 +9,10 @@
     config = RunConfig(data_dir="data/organized", models=("audio-speech",), preset="best", folds=5)
     results = train(config)               # one result per model, with its metrics
 
-Settings left at ``None`` take the preset's value (patience, refit, the audio feature
-settings) or each model's default (epochs, batch size, speed perturbation), exactly as
-the command line's defaults do.
+Settings left at ``None`` take the preset's value (the audio feature settings) or each
+model's default (epochs, batch size, patience, refit, speed perturbation: the preset's
+for the audio and action-unit models, the seed's for video), exactly as the command
+line's defaults do.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from ravdess_emotion.features.settings import FeatureSettings
 from ravdess_emotion.training.recipes import (
     AUDIO_MODEL_CLASSES,
+    DEFAULT_PRESET,
     DESIGN_MODELS,
     FACE_KINDS,
     MODEL_SPECS,
@@ -47,7 +49,7 @@ class RunConfig:
         Names from ``MODEL_SPECS`` (``audio-speech``, ..., ``fusion-au-song``); by default
         the design card's five (``DESIGN_MODELS``).
     preset : str
-        Recipe of the audio models (``PRESETS``): ``seed``, ``cnn-lstm`` or ``best``.
+        Recipe of the audio models (``PRESETS``): ``cnn-lstm`` (the default), ``seed`` or ``best``.
     audio_model : str or None
         Network of the audio models instead of the preset's (a name in ``AUDIO_MODEL_CLASSES``).
     speed_perturbation : tuple of float or None
@@ -62,7 +64,7 @@ class RunConfig:
     learning_rate, dropout : float
     patience : int or None
         Early-stopping patience in epochs on validation loss; 0 trains every epoch;
-        None for the preset's.
+        None for each model's (the preset's for audio and action units, 10 for video).
     test_actors : tuple of int
         Held out for testing; empty for a final model on every actor.
     val_actors : tuple of int or None
@@ -78,7 +80,7 @@ class RunConfig:
         Augment video and fusion training batches.
     refit : bool or None
         After early stopping, train a fresh model on training and validation actors;
-        None for the preset's.
+        None for each model's (the preset's for audio and action units, off for video).
     distribute : bool
         Data-parallel training over all devices (JAX).
     audio_settings, video_settings : FeatureSettings or None
@@ -92,7 +94,7 @@ class RunConfig:
 
     data_dir: Path = Path("data/organized")
     models: tuple[str, ...] = DESIGN_MODELS
-    preset: str = "seed"
+    preset: str = DEFAULT_PRESET
     audio_model: str | None = None
     speed_perturbation: tuple[float, ...] | None = None
     enrollment_sizes: tuple[int, ...] | None | str = "preset"
@@ -153,13 +155,10 @@ class RunConfig:
                     "--val-actors cannot be combined with --folds: each fold draws its own from its training actors"
                 )
             set_(self, "val_actors", tuple(sorted(int(a) for a in self.val_actors)))
-        preset = PRESETS[self.preset]
-        if self.patience is None:
-            set_(self, "patience", preset.patience)
-        if self.refit is None:
-            set_(self, "refit", preset.refit)
+        if self.patience is not None and self.patience < 0:
+            raise ValueError(f"patience must be 0 (no early stopping) or more epochs, got {self.patience}")
         if self.audio_settings is None:
-            set_(self, "audio_settings", preset.feature_settings())
+            set_(self, "audio_settings", PRESETS[self.preset].feature_settings())
         if self.video_settings is None:
             set_(self, "video_settings", FeatureSettings())
 
@@ -174,6 +173,12 @@ class RunConfig:
             overrides["enrollment_sizes"] = self.enrollment_sizes
         specs = [apply_preset(MODEL_SPECS[name], PRESETS[self.preset]) for name in self.models]
         specs = [replace(s, **overrides) if s.kind == "audio" else s for s in specs]
+        if self.patience is not None:
+            specs = [replace(s, patience=self.patience) for s in specs]
+        if self.refit is not None:
+            specs = [replace(s, refit=self.refit) for s in specs]
+        if not self.audio_settings.speaker_norm:  # copies standardised per speaker need the standardisation
+            specs = [replace(s, enrollment_sizes=None) if s.kind == "audio" else s for s in specs]
         if self.audio_settings.speaker_norm:  # the copies standardised per speaker come in larger batches
             specs = [
                 replace(s, batch_size=enrollment_batch_size(s.batch_size, s.enrollment_sizes))

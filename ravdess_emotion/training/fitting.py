@@ -79,7 +79,7 @@ def fit_and_evaluate(
     epochs = config.epochs or spec.epochs
     batch_size = config.batch_size or spec.batch_size
     augment = config.augment and X.streams  # video and fusion only
-    refit = bool(config.refit) and len(split.val) > 0
+    refit = spec.refit and len(split.val) > 0
     model_config = {
         "model": spec.name,
         "model_class": spec.model_class.__name__,
@@ -93,7 +93,7 @@ def fit_and_evaluate(
         "batch_size": batch_size,
         "learning_rate": config.learning_rate,
         "dropout": config.dropout,
-        "patience": config.patience,
+        "patience": spec.patience,
         "seed": config.seed,
         "augment": augment,
         "refit": refit,
@@ -148,7 +148,7 @@ def fit_and_evaluate(
             *X.eval_data(split.val, y, batch_size),
             epochs=epochs,
             batch_size=batch_size,
-            patience=config.patience or None,
+            patience=spec.patience or None,
             callbacks=callbacks,
             verbose=config.verbose,
         )
@@ -237,12 +237,10 @@ def refit_on_train_and_val(
     when it trained without early stopping. With only 20 or 24 actors, giving the final
     model those actors too is worth more than a held-out check. The test actors stay unseen.
     """
-    best_epochs = int(np.argmin(history["val_loss"])) + 1 if config.patience else len(history["loss"])
+    best_epochs = int(np.argmin(history["val_loss"])) + 1 if spec.patience else len(history["loss"])
     rows = np.concatenate([split.train, split.val])
     why = (
-        "the best validation epoch"
-        if config.patience
-        else "as many as the first model, without early stopping"
+        "the best validation epoch" if spec.patience else "as many as the first model, without early stopping"
     )
     print(f"refit {tag}: {best_epochs} epochs ({why}) on {len(rows)} train+val samples")
     model = new_model(spec, X, config, **(settings or {}))

@@ -108,8 +108,9 @@ def package_versions() -> dict[str, str]:
 
 
 def plot_title(spec: ModelSpec, model_file: str, what: str, synthetic: bool) -> str:
-    """A plot's title: the model, its preset and file, what the plot shows, and a warning on demo data."""
-    title = f"{spec.name}, preset {spec.preset} ({model_file}): {what}"
+    """A plot's title: the model, its preset (if it has one) and file, what the plot shows, and a warning on demo data."""
+    preset = f", preset {spec.preset}" if spec.preset else ""
+    title = f"{spec.name}{preset} ({model_file}): {what}"
     return f"{SYNTHETIC_NAME}: {title}" if synthetic else title
 
 

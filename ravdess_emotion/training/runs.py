@@ -128,7 +128,7 @@ def train_holdout(spec: ModelSpec, loader: RAVDESSDataLoader, config: RunConfig)
     tag = spec.file_stem
     result = fit_and_evaluate(spec, X, y, split, loader.settings.to_dict(), config, tag, loader.synthetic)
     report_text = write_evaluation(
-        result, spec, tag, f"{tag}.h5", config.reports_dir, config.plots_dir, bool(config.patience)
+        result, spec, tag, f"{tag}.h5", config.reports_dir, config.plots_dir, bool(spec.patience)
     )
     metadata = {
         **result.config,
@@ -192,7 +192,7 @@ def cross_validate(spec: ModelSpec, loader: RAVDESSDataLoader, config: RunConfig
             f"fold {index} of {config.folds}, not saved",
             config.reports_dir,
             config.plots_dir,
-            bool(config.patience),
+            bool(spec.patience),
         )
         fold_rows.append(
             {

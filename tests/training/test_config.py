@@ -21,15 +21,17 @@ def test_defaults_are_the_command_lines() -> None:
 
 
 def test_none_takes_the_presets_value_and_given_values_win() -> None:
-    best = RunConfig(preset="best")
-    assert (best.patience, best.refit) == (PRESETS["best"].patience, PRESETS["best"].refit)
+    best = RunConfig(preset="best", models=("audio-speech", "video-speech"))
+    audio, video = best.specs()
+    assert (audio.patience, audio.refit) == (PRESETS["best"].patience, PRESETS["best"].refit)
+    assert (video.patience, video.refit) == (10, False)  # video: the seed's under every preset
     assert (
         best.audio_settings == PRESETS["best"].feature_settings() and best.video_settings == FeatureSettings()
     )
     mine = RunConfig(
         preset="best", patience=3, refit=False, speed_perturbation=(), audio_model="AudioEmotionMLP"
     )
-    assert (mine.patience, mine.refit) == (3, False)
+    assert {(spec.patience, spec.refit) for spec in mine.specs()} == {(3, False)}
     audio = mine.specs()[0]
     assert audio.model_class is AudioEmotionMLP and audio.speeds == ()
     assert RunConfig(preset="best").specs()[0].model_class is AudioEmotionLogistic
@@ -54,6 +56,7 @@ def test_it_is_frozen_and_plain() -> None:
         ({"speed_perturbation": (1.0,)}, "differ from 1.0"),
         ({"folds": 5, "val_actors": (3,)}, "cannot be combined with --folds"),
         ({"audio_settings": None, "preset": "seed", "models": ()}, "unknown model"),
+        ({"patience": -1}, "patience must be 0"),
     ],
 )
 def test_a_bad_configuration_says_what_is_wrong(options: dict[str, object], message: str) -> None:

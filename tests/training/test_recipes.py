@@ -1,4 +1,4 @@
-"""The ``--preset best`` recipe on the command line: its defaults, explicit options that win, usage errors."""
+"""The presets on the command line (the default ``cnn-lstm``, ``seed``, ``best``): its defaults, explicit options that win, usage errors."""
 
 import pytest
 
@@ -17,7 +17,8 @@ def test_preset_sets_audio_defaults_and_explicit_options_win() -> None:
     assert audio.speeds == (0.9, 0.95, 1.05, 1.1) and audio.enrollment_sizes == (1, 3, 10)
     assert video == train_models.MODEL_SPECS["video-song"]
     assert args.audio_settings == BEST and args.video_settings.audio_features == "mfcc"
-    assert args.refit is True and args.patience == 0
+    # The preset's patience and refit are the audio model's; video keeps the seed's (10, no refit).
+    assert (audio.patience, audio.refit, video.patience, video.refit) == (0, True, 10, False)
     # Speed perturbation is for speech only: it measured worse on song.
     assert train_models.parse_args(["--preset", "best", "--models", "audio-song"]).specs()[0].speeds == ()
     options = "--preset best --models audio-speech,video-song --audio-model AudioEmotionMLP --speed-perturbation none"
@@ -30,7 +31,7 @@ def test_preset_sets_audio_defaults_and_explicit_options_win() -> None:
         ["--preset", "best", "--no-speaker-norm", "--sample-rate", "22050", "--patience", "5", "--no-refit"]
     )
     assert not args.audio_settings.speaker_norm and args.audio_settings.sample_rate == 22050
-    assert (args.patience, args.refit) == (5, False)
+    assert all((spec.patience, spec.refit) == (5, False) for spec in args.specs())
     # Without per-speaker normalization there is nothing to copy: the batch stays the preset's.
     assert args.specs()[0].batch_size == 32
     for option, sizes, batch in (("none", None, 32), ("prior", (), 64), ("2,20", (2, 20), 128)):
@@ -42,26 +43,35 @@ def test_preset_sets_audio_defaults_and_explicit_options_win() -> None:
     for bad in ("0,3", "three", ""):
         with pytest.raises(SystemExit):
             train_models.parse_args(["--preset", "best", "--enrollment-copies", bad])
-    seed = train_models.parse_args([])
+    seed = train_models.parse_args(["--preset", "seed"])
     # The seed's audio settings; the action-unit models of the seed preset read AU sequences.
     assert seed.specs()[0].model_class is AudioEmotionCNNLSTM
     assert seed.audio_settings == FeatureSettings(au_features="sequence")
-    assert (seed.refit, seed.patience) == (False, 10)
+    assert {(spec.refit, spec.patience) for spec in seed.specs()} == {(False, 10)}
     assert [spec.name for spec in seed.specs()] == list(train_models.DESIGN_MODELS)
+    # Its files say that they are the seed's; the default preset's files carry no preset name.
+    assert [spec.file_stem for spec in seed.specs()[:3]] == [
+        "audio_emotion_speech_seed",
+        "audio_emotion_song_seed",
+        "video_emotion_speech",
+    ]
 
 
 def test_presets_choose_the_action_unit_models_and_their_files() -> None:
     faces = "au-speech,au-song,fusion-au-speech,fusion-au-song"
-    seed = train_models.parse_args(["--models", faces])
+    seed = train_models.parse_args(["--models", faces, "--preset", "seed"])
     assert [s.model_class.__name__ for s in seed.specs()] == ["AUEmotionLSTM"] * 2 + [
         "AudioAUEmotionFusion"
     ] * 2
     assert [s.file_stem for s in seed.specs()] == [
-        "au_emotion_speech",
-        "au_emotion_song",
-        "fusion_au_emotion_speech",
-        "fusion_au_emotion_song",
+        "au_emotion_speech_seed",
+        "au_emotion_song_seed",
+        "fusion_au_emotion_speech_seed",
+        "fusion_au_emotion_song_seed",
     ]
+    default = train_models.parse_args(["--models", faces])  # the seed's face models, the default's names
+    assert [s.model_class for s in default.specs()] == [s.model_class for s in seed.specs()]
+    assert default.specs()[2].file_stem == "fusion_au_emotion_speech"
     best = train_models.parse_args(["--models", faces, "--preset", "best"])
     assert [s.model_class.__name__ for s in best.specs()] == ["AUEmotionLogistic"] * 2 + [
         "AudioAULateFusion"
@@ -82,19 +92,24 @@ def test_presets_choose_the_action_unit_models_and_their_files() -> None:
     )
 
 
-def test_the_cnn_lstm_preset_standardises_the_seeds_mfcc_images_per_speaker() -> None:
-    args = train_models.parse_args(["--preset", "cnn-lstm", "--models", "audio-speech"])
-    settings, spec = args.audio_settings, args.specs()[0]
+def test_the_default_preset_standardises_the_seeds_mfcc_images_per_speaker() -> None:
+    args = train_models.parse_args(["--models", "audio-speech,video-speech"])
+    assert args == train_models.parse_args(["--preset", "cnn-lstm", "--models", "audio-speech,video-speech"])
+    settings, (spec, video) = args.audio_settings, args.specs()
     assert settings.speaker_norm and settings.audio_shape == (13, 216) and settings.sample_rate == 22050
-    # Exact statistics only (batch and enrollment): no prior copies, so the batch stays the preset's.
-    assert spec.enrollment_sizes is None and spec.batch_size == 32
-    assert spec.file_stem == "audio_emotion_speech_cnn-lstm"
-    with_prior = train_models.parse_args(["--preset", "cnn-lstm", "--enrollment-copies", "prior"]).specs()[0]
-    assert with_prior.enrollment_sizes == () and with_prior.batch_size == 64
-    assert not train_models.parse_args(
-        ["--preset", "cnn-lstm", "--no-speaker-norm"]
-    ).audio_settings.speaker_norm
-    assert not train_models.parse_args([]).audio_settings.speaker_norm  # the seed's default
+    # Each file standardised by its speaker's recordings and by the prior alone: batches of 32 x 2.
+    assert spec.enrollment_sizes == () and spec.batch_size == 64
+    assert (spec.epochs, spec.patience, spec.refit) == (40, 0, True)
+    assert spec.file_stem == "audio_emotion_speech" and spec.label == "audio-speech"
+    # The video model is the seed's under every preset: early stopping, no refit, its own batch.
+    assert video == train_models.MODEL_SPECS["video-speech"] and (video.patience, video.refit) == (10, False)
+    exact = train_models.parse_args(["--enrollment-copies", "none"]).specs()[0]
+    assert exact.enrollment_sizes is None and exact.batch_size == 32
+    raw = train_models.parse_args(["--no-speaker-norm"])
+    # Nothing to standardise, so no copies: the seed's unstandardised MFCCs with the recipe.
+    assert not raw.audio_settings.speaker_norm
+    assert (raw.specs()[0].enrollment_sizes, raw.specs()[0].batch_size) == (None, 32)
+    assert not train_models.parse_args(["--preset", "seed"]).audio_settings.speaker_norm
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pandas as pd
 from PIL import Image
 
 from ravdess_emotion.core.ravdess import EMOTIONS, SYNTHETIC_NAME, SYNTHETIC_NOTICE
-from ravdess_emotion.training.recipes import MODEL_SPECS
+from ravdess_emotion.training.recipes import MODEL_SPECS, PRESETS, apply_preset
 from ravdess_emotion.training.reports import (
     confusion_figure,
     confusion_labels,
@@ -59,9 +59,12 @@ def test_history_accuracy_axis_runs_from_0_to_1(tmp_path: Path) -> None:
 
 
 def test_titles_name_the_model_file_the_preset_and_demo_data() -> None:
-    spec = MODEL_SPECS["audio-speech"]
-    title = plot_title(spec, "audio_emotion_speech.h5", "test actors 21-24", synthetic=False)
-    assert title == "audio-speech, preset seed (audio_emotion_speech.h5): test actors 21-24"
+    spec = apply_preset(MODEL_SPECS["audio-speech"], PRESETS["seed"])
+    title = plot_title(spec, "audio_emotion_speech_seed.h5", "test actors 21-24", synthetic=False)
+    assert title == "audio-speech, preset seed (audio_emotion_speech_seed.h5): test actors 21-24"
+    # A video model is the same under every preset: its title names none.
+    video = apply_preset(MODEL_SPECS["video-speech"], PRESETS["best"])
+    assert plot_title(video, "v.h5", "test", synthetic=False) == "video-speech (v.h5): test"
     assert plot_title(spec, "x.h5", "refit", synthetic=True).startswith(f"{SYNTHETIC_NAME}: audio-speech")
 
 
