@@ -909,19 +909,40 @@ class AudioAULateFusion(EmotionModel):
     def _best_weight(self, X_val: ArrayOrPair, y_val: np.ndarray) -> float:
         """The grid weight whose fused prediction has the lowest log-loss on the validation data."""
         branches = keras.Model(self._inputs, [self._audio_logits, self._au_logits])
-        audio_logits, au_logits = (
-            np.asarray(z, np.float64) for z in branches.predict(_as_inputs(X_val), verbose=0)
-        )
-        losses = []
-        for weight in self.AUDIO_WEIGHTS:
-            z = weight * audio_logits + (1 - weight) * au_logits
-            z -= z.max(axis=1, keepdims=True)
-            log_probabilities = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-            losses.append(-log_probabilities[np.arange(len(y_val)), y_val].mean())
-        return float(self.AUDIO_WEIGHTS[int(np.argmin(losses))])
+        audio_logits, au_logits = branches.predict(_as_inputs(X_val), verbose=0)
+        return late_fusion_weight(audio_logits, au_logits, y_val, self.AUDIO_WEIGHTS)
 
     def save(self, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
         return super().save(path, {**(metadata or {}), "audio_weight": self.audio_weight})
+
+
+def late_fusion_log_probabilities(first: np.ndarray, second: np.ndarray, weight: float) -> np.ndarray:
+    """``log softmax(weight·first + (1 − weight)·second)``, row by row.
+
+    Parameters
+    ----------
+    first, second : ndarray, shape (n, classes)
+        Logits (or log-probabilities: a constant per row changes nothing) of two models.
+    weight : float
+        Of ``first``, in [0, 1].
+    """
+    z = weight * np.asarray(first, np.float64) + (1 - weight) * np.asarray(second, np.float64)
+    z -= z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def late_fusion_weight(first: np.ndarray, second: np.ndarray, y: np.ndarray, weights: np.ndarray) -> float:
+    """The weight of ``first`` among ``weights`` whose late fusion has the lowest log-loss on labels ``y``.
+
+    ``first`` and ``second`` are (n, classes) logits or log-probabilities of the same
+    samples, ``y`` their (n,) class indices; the first of tied weights wins.
+    """
+    y = np.asarray(y, np.int64)
+    losses = [
+        -late_fusion_log_probabilities(first, second, weight)[np.arange(len(y)), y].mean()
+        for weight in weights
+    ]
+    return float(weights[int(np.argmin(losses))])
 
 
 class VideoEmotion3DCNNLSTM(EmotionModel):

@@ -1,0 +1,84 @@
+"""``benchmarks/ensembles.py``: the late fusion of two members, its weight chosen on validation only, its options.
+
+The benchmark itself trains on real RAVDESS audio for many minutes; README numbers come from it.
+"""
+
+import numpy as np
+import pytest
+
+from benchmarks import ensembles
+from ravdess_emotion.models import late_fusion_log_probabilities, late_fusion_weight
+
+
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def test_late_fusion_is_the_weighted_log_linear_pool() -> None:
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 5, 4))
+    fused = late_fusion_log_probabilities(a, b, 0.3)
+    np.testing.assert_allclose(fused, _log_softmax(0.3 * a + 0.7 * b))
+    np.testing.assert_allclose(np.exp(fused).sum(axis=1), 1.0)
+    # Log-probabilities and logits give the same fusion: a constant per row changes nothing.
+    np.testing.assert_allclose(late_fusion_log_probabilities(_log_softmax(a), b + 3.0, 0.3), fused)
+    np.testing.assert_allclose(late_fusion_log_probabilities(a, b, 1.0), _log_softmax(a))
+
+
+def test_the_weight_goes_to_the_member_that_knows_the_labels() -> None:
+    y = np.array([0, 1, 2, 0, 1, 2])
+    knows = np.eye(3)[y] * 4.0
+    guesses = np.eye(3)[(y + 1) % 3] * 4.0
+    weights = ensembles.WEIGHTS
+    assert late_fusion_weight(knows, guesses, y, weights) == 1.0
+    assert late_fusion_weight(guesses, knows, y, weights) == 0.0
+    # Two equally good members that err on different samples: a mix beats either alone.
+    first = np.eye(3)[[0, 1, 2, 0, 2, 0]] * 2.0
+    second = np.eye(3)[[0, 1, 2, 1, 1, 2]] * 2.0
+    assert 0.0 < late_fusion_weight(first, second, y, weights) < 1.0
+
+
+def test_a_fold_chooses_its_weights_on_validation_and_scores_the_test_actors() -> None:
+    y_val, y_test = np.array([0, 1, 2, 0]), np.array([2, 1, 0])
+    # On validation only the functionals member is right; on test only the MFCC member.
+    right = {
+        "val": np.log(np.eye(3)[y_val] * 0.9 + 0.1 / 3),
+        "test": np.log(np.eye(3)[(y_test + 1) % 3] * 0.9 + 0.03),
+    }
+    wrong = {
+        "val": np.log(np.eye(3)[(y_val + 1) % 3] * 0.9 + 0.03),
+        "test": np.log(np.eye(3)[y_test] * 0.9 + 0.1 / 3),
+    }
+    member = {way: right for way in ensembles.WAYS}
+    other = {way: wrong for way in ensembles.WAYS}
+    rows, chosen = ensembles.fold_rows({"functionals": member, "mfcc": other}, y_val, y_test)
+    assert chosen == {"batch": 1.0, "independent": 1.0}  # the test labels never choose the weight
+    by_model = {row["model"]: row["accuracy"] for row in rows if row["way"] == "batch"}
+    assert by_model["functionals (--preset best)"] == 0.0
+    assert by_model["MFCC images (--preset cnn-lstm)"] == 1.0
+    assert by_model["ensemble, w chosen on validation actors"] == 0.0
+    assert len(rows) == 4 * len(ensembles.WAYS) and {"accuracy", "uar"} <= set(rows[0])
+
+
+def test_the_members_are_the_two_feature_views() -> None:
+    assert ensembles.MEMBERS == {"functionals": "best", "mfcc": "cnn-lstm"}
+    assert ensembles.WAYS == {"batch": "auto", "independent": "none"}
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--channels", "speech,whisper"], "--channels: give speech, song or both"),
+        (["--channels", ","], "--channels"),
+    ],
+)
+def test_bad_channels_are_refused(options: list[str], message: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        ensembles.main(options)
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_missing_audio_is_an_error_that_names_it(tmp_path, capsys) -> None:
+    assert ensembles.main(["--ravdess", str(tmp_path / "nowhere")]) == 2
+    assert "nowhere not found" in capsys.readouterr().err
