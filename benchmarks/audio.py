@@ -48,10 +48,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from tqdm.auto import tqdm
 
-from benchmarks.options import cross_validation_parser, row_config
+from benchmarks.options import cross_validation_parser, organized_audio, row_config
 from benchmarks.records import fold_summary, write_record
 from ravdess_emotion.core.files import available_cores
-from ravdess_emotion.corpus.organize import organize
 from ravdess_emotion.features.audio import compile_audio_code, load_audio_samples
 from ravdess_emotion.features.functionals import speaker_normalize
 from ravdess_emotion.features.loader import RAVDESSDataLoader
@@ -205,15 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(networks) - set(NETWORK_VARIANTS))
     if unknown:
         parser.error(f"unknown networks {unknown}; choose from {', '.join(NETWORK_VARIANTS)}")
-    if not args.ravdess.is_dir():
-        print(
-            f"error: {args.ravdess} not found: point --ravdess at the RAVDESS audio archives or folders",
-            file=sys.stderr,
-        )
+    organized = organized_audio(args)
+    if organized is None:
         return 2
-
-    organized = args.work_dir / "organized"
-    organize(args.ravdess, organized, progress=True)
     loader = RAVDESSDataLoader(organized, FeatureSettings())
     # The SVM rows normalize per speaker themselves, so they read the raw functionals.
     functionals_loader = RAVDESSDataLoader(organized, BEST_RAW)

@@ -40,9 +40,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import balanced_accuracy_score
 
-from benchmarks.options import cross_validation_parser, row_config
+from benchmarks.options import cross_validation_parser, organized_audio, row_config
 from benchmarks.records import write_record
-from ravdess_emotion.corpus.organize import organize
 from ravdess_emotion.models import EmotionModel, late_fusion_log_probabilities, late_fusion_weight
 from ravdess_emotion.prediction import standardize_audio_by_speaker
 from ravdess_emotion.training.fitting import fit_and_evaluate
@@ -120,11 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     channels = [c.strip() for c in args.channels.split(",") if c.strip()]
     if not channels or set(channels) - {"speech", "song"}:
         parser.error(f"--channels: give speech, song or both, not {args.channels!r}")
-    if not args.ravdess.is_dir():
-        print(f"error: {args.ravdess} not found: point --ravdess at the RAVDESS audio", file=sys.stderr)
+    organized = organized_audio(args)
+    if organized is None:
         return 2
-    organized = args.work_dir / "organized"
-    organize(args.ravdess, organized, progress=True)
     args.reports_dir.mkdir(parents=True, exist_ok=True)
     results, weights, fold_actors, started = [], [], {}, time.time()
     for channel in channels:

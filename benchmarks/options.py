@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ravdess_emotion.core.cli_text import plain_text
+from ravdess_emotion.corpus.organize import organize
 from ravdess_emotion.training.config import RunConfig
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -69,3 +71,19 @@ def row_config(
         models_dir=args.work_dir / "models",
         **settings,
     )
+
+
+def organized_audio(args: argparse.Namespace) -> Path | None:
+    """``--ravdess`` organized into ``<work dir>/organized`` (already organized files are kept), and that folder.
+
+    None, with the reason on stderr, when ``--ravdess`` is not a folder.
+    """
+    if not args.ravdess.is_dir():
+        print(
+            f"error: {args.ravdess} not found: point --ravdess at the RAVDESS audio archives or folders",
+            file=sys.stderr,
+        )
+        return None
+    organized = args.work_dir / "organized"
+    organize(args.ravdess, organized, progress=True)
+    return organized

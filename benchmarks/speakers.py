@@ -39,9 +39,8 @@ import ravdess_emotion.core.backend  # noqa: F401  (before keras: picks and star
 import numpy as np
 import pandas as pd
 
-from benchmarks.options import cross_validation_parser, row_config
+from benchmarks.options import cross_validation_parser, organized_audio, row_config
 from benchmarks.records import write_record
-from ravdess_emotion.corpus.organize import organize
 from ravdess_emotion.features.speakers import ENROLLMENT_SIZES as TRAINING_ENROLLMENT_SIZES
 from ravdess_emotion.features.speakers import Enrollment
 from ravdess_emotion.models import EmotionModel
@@ -148,12 +147,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             "--prior-copies: 'none' is the baseline the benchmark trains anyway; give sizes or 'prior'"
         )
-    if not args.ravdess.is_dir():
-        print(f"error: {args.ravdess} not found: point --ravdess at the RAVDESS audio", file=sys.stderr)
+    organized = organized_audio(args)
+    if organized is None:
         return 2
     stem = "benchmark_speakers" if args.preset == "best" else f"benchmark_speakers_{args.preset}"
-    organized = args.work_dir / "organized"
-    organize(args.ravdess, organized, progress=True)
     args.reports_dir.mkdir(parents=True, exist_ok=True)
     rows, fold_actors, started = [], {}, time.time()
     for channel in args.channels.split(","):

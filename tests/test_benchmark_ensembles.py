@@ -77,8 +77,3 @@ def test_bad_channels_are_refused(options: list[str], message: str, capsys) -> N
     with pytest.raises(SystemExit) as exit_info:
         ensembles.main(options)
     assert exit_info.value.code == 2 and message in capsys.readouterr().err
-
-
-def test_missing_audio_is_an_error_that_names_it(tmp_path, capsys) -> None:
-    assert ensembles.main(["--ravdess", str(tmp_path / "nowhere")]) == 2
-    assert "nowhere not found" in capsys.readouterr().err

@@ -177,8 +177,6 @@ class RunConfig:
             specs = [replace(s, patience=self.patience) for s in specs]
         if self.refit is not None:
             specs = [replace(s, refit=self.refit) for s in specs]
-        if not self.audio_settings.speaker_norm:  # copies standardised per speaker need the standardisation
-            specs = [replace(s, enrollment_sizes=None) if s.kind == "audio" else s for s in specs]
         if self.audio_settings.speaker_norm:  # the copies standardised per speaker come in larger batches
             specs = [
                 replace(s, batch_size=enrollment_batch_size(s.batch_size, s.enrollment_sizes))
@@ -186,6 +184,8 @@ class RunConfig:
                 else s
                 for s in specs
             ]
+        else:  # nothing is standardised per speaker, so there are no such copies
+            specs = [replace(s, enrollment_sizes=None) if s.kind == "audio" else s for s in specs]
         if self.speed_perturbation is not None:  # the audio of an audio+AU model is perturbed too
             specs = [
                 replace(s, speeds=self.speed_perturbation) if s.kind == "fusion_au" else s for s in specs

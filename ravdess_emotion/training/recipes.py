@@ -254,29 +254,23 @@ def apply_preset(spec: ModelSpec, preset: Preset) -> ModelSpec:
 
     Video and audio + video fusion models keep their own (the seed's) under every preset.
     """
-    if spec.kind in FACE_KINDS:
-        model_class = preset.au_model if spec.kind == "au" else preset.fusion_au_model
-        speeds = preset.speed_perturbation.get(spec.channel, ()) if spec.kind == "fusion_au" else ()
-        return replace(
-            spec,
-            model_class=model_class,
-            epochs=preset.epochs,
-            batch_size=preset.batch_size,
-            patience=preset.patience,
-            refit=preset.refit,
-            preset=preset.name,
-            speeds=speeds,
-        )
-    if spec.kind != "audio":
+    if spec.kind not in ("audio", *FACE_KINDS):
         return spec
-    return replace(
+    recipe = replace(
         spec,
-        model_class=preset.audio_model,
         epochs=preset.epochs,
         batch_size=preset.batch_size,
         patience=preset.patience,
         refit=preset.refit,
         preset=preset.name,
+    )
+    if spec.kind in FACE_KINDS:
+        model_class = preset.au_model if spec.kind == "au" else preset.fusion_au_model
+        speeds = preset.speed_perturbation.get(spec.channel, ()) if spec.kind == "fusion_au" else ()
+        return replace(recipe, model_class=model_class, speeds=speeds)
+    return replace(
+        recipe,
+        model_class=preset.audio_model,
         speeds=preset.speed_perturbation.get(spec.channel, ()),
         enrollment_sizes=preset.enrollment_sizes,
     )
