@@ -88,6 +88,12 @@ NETWORK_VARIANTS: dict[str, tuple[str, str, dict[str, object], tuple[str, ...]]]
         {},
         ("speech", "song"),
     ),
+    "cnn-lstm-40-mfcc": (
+        "the same on 40 MFCC x 216 instead of 13 (--preset cnn-lstm --n-mfcc 40)",
+        "cnn-lstm",
+        {"audio_settings": replace(PRESETS["cnn-lstm"].feature_settings(), n_mfcc=40)},
+        ("speech", "song"),
+    ),
     "mlp-no-speaker-norm": (
         "MLP on functionals, no per-speaker normalization",
         "best",
