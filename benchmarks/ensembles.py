@@ -3,7 +3,8 @@
 For each channel, on the same K actor folds as ``benchmarks/audio.py``
 (``ravdess_emotion.training.splits.actor_folds``, seed 42), it trains two members on each
 fold's training actors: ``--preset best`` (logistic regression on 1,456 functionals) and
-``--preset cnn-lstm`` (the default: the CNN-LSTM on 13 MFCC x 216), each as its preset
+``--preset cnn-lstm`` (the default: the CNN-LSTM on 13 MFCC x 216; ``--mfcc-coefficients
+40`` for the 40 x 216 that measured best on song), each as its preset
 trains it (standardised per speaker, with a speaker prior). Neither is refit, so the fold's validation actors stay
 unseen by both. Every validation and test recording is predicted by each member in two of
 the ways ``predict.py`` runs (``ravdess_emotion.prediction.standardize_audio_by_speaker``):
@@ -20,6 +21,7 @@ each way. Every row comes from the same run, so the ensemble is compared with it
 members on the same models and folds.
 
     python -m benchmarks.ensembles --ravdess ../shared/ravdess --folds 5 --channels speech
+    python -m benchmarks.ensembles --channels song --mfcc-coefficients 40 --reports-dir reports/ensembles_40
 
 Results go to ``reports/benchmark_ensembles.md`` and ``.csv``, with the command line,
 package versions, the chosen weights and the actors of every fold in
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import ravdess_emotion.core.backend  # noqa: F401  (before keras: picks and starts the backend)
@@ -45,6 +48,7 @@ from benchmarks.records import write_record
 from ravdess_emotion.models import EmotionModel, late_fusion_log_probabilities, late_fusion_weight
 from ravdess_emotion.prediction import standardize_audio_by_speaker
 from ravdess_emotion.training.fitting import fit_and_evaluate
+from ravdess_emotion.training.recipes import PRESETS
 from ravdess_emotion.training.runs import load_training_inputs, loader_for
 from ravdess_emotion.training.splits import actor_folds
 
@@ -79,14 +83,35 @@ def scores(log_probabilities: np.ndarray, y: np.ndarray) -> dict[str, float]:
     return {"accuracy": float((predicted == y).mean()), "uar": float(balanced_accuracy_score(y, predicted))}
 
 
+def member_settings(member: str, mfcc_coefficients: int) -> dict[str, object]:
+    """The ``RunConfig`` settings of a member beyond its preset: the MFCC member's coefficients.
+
+    13 (the preset's, the seed's) adds nothing, so the default run is the preset itself.
+    """
+    preset = PRESETS[MEMBERS[member]]
+    if member != "mfcc" or mfcc_coefficients == preset.feature_settings().n_mfcc:
+        return {}
+    return {"audio_settings": replace(preset.feature_settings(), n_mfcc=mfcc_coefficients)}
+
+
+def member_labels(mfcc_coefficients: int) -> dict[str, str]:
+    """The table's name of each member, with the options that train it."""
+    mfcc = f"MFCC images (--preset {MEMBERS['mfcc']}"
+    if member_settings("mfcc", mfcc_coefficients):
+        mfcc += f" --n-mfcc {mfcc_coefficients}"
+    return {"functionals": f"functionals (--preset {MEMBERS['functionals']})", "mfcc": mfcc + ")"}
+
+
 def fold_rows(
     log_probabilities: dict[str, dict[str, dict[str, np.ndarray]]],
     y_val: np.ndarray,
     y_test: np.ndarray,
+    labels: dict[str, str],
 ) -> tuple[list[dict[str, object]], dict[str, float]]:
     """One fold's test scores of each member and each ensemble, per way, and the weights chosen on validation.
 
-    ``log_probabilities[member][way]`` holds ``"val"`` and ``"test"`` arrays.
+    ``log_probabilities[member][way]`` holds ``"val"`` and ``"test"`` arrays; ``labels``
+    names the members (``member_labels``).
     """
     rows, chosen = [], {}
     for way in WAYS:
@@ -94,8 +119,8 @@ def fold_rows(
         weight = late_fusion_weight(functionals["val"], mfcc["val"], y_val, WEIGHTS)
         chosen[way] = weight
         candidates = {
-            "functionals (--preset best)": functionals["test"],
-            "MFCC images (--preset cnn-lstm)": mfcc["test"],
+            labels["functionals"]: functionals["test"],
+            labels["mfcc"]: mfcc["test"],
             "ensemble, w = 0.5": late_fusion_log_probabilities(functionals["test"], mfcc["test"], 0.5),
             "ensemble, w chosen on validation actors": late_fusion_log_probabilities(
                 functionals["test"], mfcc["test"], weight
@@ -115,7 +140,16 @@ def main(argv: list[str] | None = None) -> int:
         whole_epilog=True,
     )
     parser.add_argument("--channels", default="speech,song", help="default %(default)s")
+    parser.add_argument(
+        "--mfcc-coefficients",
+        type=int,
+        default=PRESETS[MEMBERS["mfcc"]].feature_settings().n_mfcc,
+        help="MFCC coefficients of the MFCC member, as train_models.py --n-mfcc (default %(default)s, "
+        "the seed's; 40 measured best on song)",
+    )
     args = parser.parse_args(argv)
+    if args.mfcc_coefficients < 1:
+        parser.error(f"--mfcc-coefficients: give a positive number, not {args.mfcc_coefficients}")
     channels = [c.strip() for c in args.channels.split(",") if c.strip()]
     if not channels or set(channels) - {"speech", "song"}:
         parser.error(f"--channels: give speech, song or both, not {args.channels!r}")
@@ -130,7 +164,15 @@ def main(argv: list[str] | None = None) -> int:
             reports = args.reports_dir / "benchmark_ensembles" / f"{member}_{channel}"
             # Each as its preset trains it (both with a speaker prior), but without the refit,
             # which would train on the validation actors the weight is chosen on.
-            config = row_config(args, organized, f"audio-{channel}", preset, reports, refit=False)
+            config = row_config(
+                args,
+                organized,
+                f"audio-{channel}",
+                preset,
+                reports,
+                refit=False,
+                **member_settings(member, args.mfcc_coefficients),
+            )
             spec = config.specs()[0]
             loader = loader_for(spec, config)
             inputs, y, info = load_training_inputs(loader, spec)
@@ -157,7 +199,9 @@ def main(argv: list[str] | None = None) -> int:
                     }
                     for way, grouping in WAYS.items()
                 }
-            rows, chosen = fold_rows(log_probabilities, y[split.val], y[split.test])
+            rows, chosen = fold_rows(
+                log_probabilities, y[split.val], y[split.test], member_labels(args.mfcc_coefficients)
+            )
             results += [{"channel": channel, "fold": index, **row} for row in rows]
             weights.append({"channel": channel, "fold": index, **chosen})
             print(pd.DataFrame(rows).to_string(index=False), f"\nweights {chosen}", flush=True)

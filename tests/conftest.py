@@ -1,5 +1,6 @@
 """Shared fixtures: the real data beside the project, skipped with a reason when absent."""
 
+import argparse
 from pathlib import Path
 
 import ravdess_emotion.core.backend  # noqa: F401  (before keras: picks and starts the backend)
@@ -8,6 +9,7 @@ import ravdess_emotion.core.backend  # noqa: F401  (before keras: picks and star
 
 import pytest
 
+from benchmarks.options import cross_validation_parser
 from ravdess_emotion.features.settings import FeatureSettings
 from ravdess_emotion.models import AudioEmotionCNNLSTM
 
@@ -60,3 +62,10 @@ def audio_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("model")
     metadata = {"features": SMALL_AUDIO_SETTINGS.to_dict(), "channel": "speech"}
     return model.save(folder / "audio.h5", metadata=metadata)
+
+
+@pytest.fixture
+def benchmark_options(tmp_path: Path) -> argparse.Namespace:
+    """The cross-validation benchmarks' default options, working in ``tmp_path``."""
+    parser = cross_validation_parser("A benchmark.\n\nIts close.", "unused", "work", "epochs")
+    return parser.parse_args(["--work-dir", str(tmp_path)])

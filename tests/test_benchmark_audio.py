@@ -10,8 +10,10 @@ from benchmarks.options import row_config
 
 
 @pytest.mark.parametrize("network", list(audio.NETWORK_VARIANTS))
-def test_every_network_row_is_a_valid_run_of_its_channels(network: str, tmp_path: Path) -> None:
-    args = argparse.Namespace(epochs=None, folds=5, seed=42, work_dir=tmp_path)
+def test_every_network_row_is_a_valid_run_of_its_channels(
+    network: str, benchmark_options: argparse.Namespace, tmp_path: Path
+) -> None:
+    args = benchmark_options
     label, preset, settings, channels = audio.NETWORK_VARIANTS[network]
     for channel in channels:
         config = row_config(args, tmp_path / "organized", f"audio-{channel}", preset, tmp_path, **settings)
@@ -22,9 +24,9 @@ def test_every_network_row_is_a_valid_run_of_its_channels(network: str, tmp_path
 
 @pytest.mark.parametrize(("network", "coefficients"), [("cnn-lstm", 13), ("cnn-lstm-40-mfcc", 40)])
 def test_the_mfcc_rows_differ_only_in_the_coefficients(
-    network: str, coefficients: int, tmp_path: Path
+    network: str, coefficients: int, benchmark_options: argparse.Namespace, tmp_path: Path
 ) -> None:
-    args = argparse.Namespace(epochs=None, folds=5, seed=42, work_dir=tmp_path)
+    args = benchmark_options
     _, preset, settings, _ = audio.NETWORK_VARIANTS[network]
     config = row_config(args, tmp_path, "audio-speech", preset, tmp_path, **settings)
     default = row_config(args, tmp_path, "audio-speech", "cnn-lstm", tmp_path)

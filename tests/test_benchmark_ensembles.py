@@ -3,11 +3,16 @@
 The benchmark itself trains on real RAVDESS audio for many minutes; README numbers come from it.
 """
 
+import argparse
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from benchmarks import ensembles
+from benchmarks.options import row_config
 from ravdess_emotion.models import late_fusion_log_probabilities, late_fusion_weight
+from ravdess_emotion.training.config import RunConfig
 
 
 def _log_softmax(z: np.ndarray) -> np.ndarray:
@@ -52,7 +57,8 @@ def test_a_fold_chooses_its_weights_on_validation_and_scores_the_test_actors() -
     }
     member = {way: right for way in ensembles.WAYS}
     other = {way: wrong for way in ensembles.WAYS}
-    rows, chosen = ensembles.fold_rows({"functionals": member, "mfcc": other}, y_val, y_test)
+    labels = ensembles.member_labels(13)
+    rows, chosen = ensembles.fold_rows({"functionals": member, "mfcc": other}, y_val, y_test, labels)
     assert chosen == {"batch": 1.0, "independent": 1.0}  # the test labels never choose the weight
     by_model = {row["model"]: row["accuracy"] for row in rows if row["way"] == "batch"}
     assert by_model["functionals (--preset best)"] == 0.0
@@ -66,14 +72,39 @@ def test_the_members_are_the_two_feature_views() -> None:
     assert ensembles.WAYS == {"batch": "auto", "independent": "none"}
 
 
+def test_the_mfcc_members_coefficients_change_its_features_only(
+    benchmark_options: argparse.Namespace, tmp_path: Path
+) -> None:
+    args = benchmark_options
+
+    def member_config(member: str, coefficients: int) -> RunConfig:
+        settings = ensembles.member_settings(member, coefficients)
+        preset = ensembles.MEMBERS[member]
+        return row_config(args, tmp_path, "audio-song", preset, tmp_path, refit=False, **settings)
+
+    seed_sized, forty = member_config("mfcc", 13), member_config("mfcc", 40)
+    assert ensembles.member_settings("mfcc", 13) == {}  # the default run is the preset itself
+    assert (seed_sized.audio_settings.n_mfcc, forty.audio_settings.n_mfcc) == (13, 40)
+    assert forty.audio_settings.audio_shape == (40, seed_sized.audio_settings.max_frames)
+    assert forty.specs() == seed_sized.specs()
+    # The functionals member reads no MFCC images: the option leaves it as it is.
+    assert member_config("functionals", 40) == member_config("functionals", 13)
+    assert ensembles.member_labels(40)["mfcc"] == "MFCC images (--preset cnn-lstm --n-mfcc 40)"
+    assert ensembles.member_labels(13) == {
+        "functionals": "functionals (--preset best)",
+        "mfcc": "MFCC images (--preset cnn-lstm)",
+    }
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
         (["--channels", "speech,whisper"], "--channels: give speech, song or both"),
         (["--channels", ","], "--channels"),
+        (["--mfcc-coefficients", "0"], "--mfcc-coefficients: give a positive number"),
     ],
 )
-def test_bad_channels_are_refused(options: list[str], message: str, capsys) -> None:
+def test_bad_options_are_refused(options: list[str], message: str, capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
         ensembles.main(options)
     assert exit_info.value.code == 2 and message in capsys.readouterr().err
