@@ -25,7 +25,9 @@ members on the same models and folds.
 
 Results go to ``reports/benchmark_ensembles.md`` and ``.csv``, with the command line,
 package versions, the chosen weights and the actors of every fold in
-``benchmark_ensembles.json``.
+``benchmark_ensembles.json``; every recording's log-probabilities from each member, on
+the fold that tested it and as a validation actor, in ``benchmark_ensembles_<channel>.npz``
+(``prediction_arrays``), for other combinations without training again.
 """
 
 from __future__ import annotations
@@ -45,12 +47,13 @@ from sklearn.metrics import balanced_accuracy_score
 
 from benchmarks.options import cross_validation_parser, organized_audio, row_config
 from benchmarks.records import write_record
+from ravdess_emotion.core.files import write_atomically
 from ravdess_emotion.models import EmotionModel, late_fusion_log_probabilities, late_fusion_weight
 from ravdess_emotion.prediction import standardize_audio_by_speaker
 from ravdess_emotion.training.fitting import fit_and_evaluate
 from ravdess_emotion.training.recipes import PRESETS
 from ravdess_emotion.training.runs import load_training_inputs, loader_for
-from ravdess_emotion.training.splits import actor_folds
+from ravdess_emotion.training.splits import ActorSplit, actor_folds
 
 MEMBERS = {"functionals": "best", "mfcc": "cnn-lstm"}
 """The two members: feature view -> the preset that trains it."""
@@ -131,6 +134,41 @@ def fold_rows(
     return rows, chosen
 
 
+def prediction_arrays(
+    info: pd.DataFrame,
+    y: np.ndarray,
+    folds: list[ActorSplit],
+    fold_log_probabilities: list[dict[str, dict[str, dict[str, np.ndarray]]]],
+) -> dict[str, np.ndarray]:
+    """Every recording's member log-probabilities of a channel, as the arrays of one ``.npz``.
+
+    - ``filename``, ``actor``, ``label`` (class index): one per recording, in the loader's order;
+    - ``fold``: the fold (1-based) whose test actors hold the recording;
+    - ``<member>_<way>_test``: (recordings, classes), each row from the fold that tested it;
+    - ``<member>_<way>_val_fold<k>`` with ``val_rows_fold<k>``: fold k's validation actors'
+      rows, the ones its weight was chosen on.
+
+    ``fold_log_probabilities[k - 1][member][way]`` holds fold k's ``"val"`` and ``"test"`` arrays.
+    """
+    arrays: dict[str, np.ndarray] = {
+        "filename": info["filename"].to_numpy(str),
+        "actor": info["actor"].to_numpy(np.int64),
+        "label": np.asarray(y, np.int64),
+        "fold": np.zeros(len(y), np.int64),
+    }
+    for index, (split, members) in enumerate(zip(folds, fold_log_probabilities, strict=True), start=1):
+        arrays["fold"][split.test] = index
+        arrays[f"val_rows_fold{index}"] = np.asarray(split.val, np.int64)
+        for member, ways in members.items():
+            for way, parts in ways.items():
+                test = arrays.setdefault(
+                    f"{member}_{way}_test", np.full((len(y), parts["test"].shape[1]), np.nan)
+                )
+                test[split.test] = parts["test"]
+                arrays[f"{member}_{way}_val_fold{index}"] = parts["val"]
+    return arrays
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = cross_validation_parser(
         __doc__,
@@ -186,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         actors = info["actor"].to_numpy()
         folds = actor_folds(actors, args.folds, seed=args.seed)
         fold_actors[channel] = [split.test_actors for split in folds]
+        channel_log_probabilities = []
         for index, split in enumerate(folds, start=1):
             log_probabilities: dict[str, dict[str, dict[str, np.ndarray]]] = {}
             for member, (config, spec, loader, inputs, _, _, raw) in members.items():
@@ -199,12 +238,18 @@ def main(argv: list[str] | None = None) -> int:
                     }
                     for way, grouping in WAYS.items()
                 }
+            channel_log_probabilities.append(log_probabilities)
             rows, chosen = fold_rows(
                 log_probabilities, y[split.val], y[split.test], member_labels(args.mfcc_coefficients)
             )
             results += [{"channel": channel, "fold": index, **row} for row in rows]
             weights.append({"channel": channel, "fold": index, **chosen})
             print(pd.DataFrame(rows).to_string(index=False), f"\nweights {chosen}", flush=True)
+        arrays = prediction_arrays(info, y, folds, channel_log_probabilities)
+        write_atomically(
+            args.reports_dir / f"benchmark_ensembles_{channel}.npz",
+            lambda stream, arrays=arrays: np.savez(stream, **arrays),
+        )
     table = pd.DataFrame(results)
     table.to_csv(args.reports_dir / "benchmark_ensembles.csv", index=False)
     summary = (

@@ -7,12 +7,14 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from benchmarks import ensembles
 from benchmarks.options import row_config
 from ravdess_emotion.models import late_fusion_log_probabilities, late_fusion_weight
 from ravdess_emotion.training.config import RunConfig
+from ravdess_emotion.training.splits import ActorSplit, actor_folds
 
 
 def _log_softmax(z: np.ndarray) -> np.ndarray:
@@ -108,3 +110,40 @@ def test_bad_options_are_refused(options: list[str], message: str, capsys) -> No
     with pytest.raises(SystemExit) as exit_info:
         ensembles.main(options)
     assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_every_recordings_predictions_are_kept_from_the_fold_that_tested_it(tmp_path: Path) -> None:
+    actors = np.repeat(np.arange(1, 11), 4)
+    y = np.tile(np.arange(4), 10)
+    info = pd.DataFrame(
+        {"filename": [f"03-01-0{c + 1}-01-01-01-{a:02d}.wav" for a, c in zip(actors, y, strict=True)]}
+    )
+    info["actor"] = actors
+    folds = actor_folds(actors, 5, seed=42)
+
+    def member(split: ActorSplit, shift: int) -> dict[str, dict[str, np.ndarray]]:
+        # Each row's values name the row, so a row written to the wrong place shows.
+        rows = {part: getattr(split, part) for part in ("val", "test")}
+        return {
+            way: {
+                part: np.stack([r * 10.0 + shift + np.arange(4) for r in index])
+                for part, index in rows.items()
+            }
+            for way in ensembles.WAYS
+        }
+
+    per_fold = [{"functionals": member(split, 0), "mfcc": member(split, 1)} for split in folds]
+    arrays = ensembles.prediction_arrays(info, y, folds, per_fold)
+    np.savez(tmp_path / "kept.npz", **arrays)
+    kept = np.load(tmp_path / "kept.npz", allow_pickle=False)  # plain arrays: no pickled object
+    rows = np.arange(len(y))
+    for name in ("functionals", "mfcc"):
+        for way in ensembles.WAYS:
+            shift = name == "mfcc"
+            np.testing.assert_array_equal(kept[f"{name}_{way}_test"][:, 0], rows * 10.0 + shift)
+    for index, split in enumerate(folds, start=1):
+        assert set(np.flatnonzero(kept["fold"] == index)) == set(split.test)
+        np.testing.assert_array_equal(kept[f"val_rows_fold{index}"], split.val)
+        np.testing.assert_array_equal(kept[f"mfcc_batch_val_fold{index}"][:, 0], split.val * 10.0 + 1)
+    assert list(kept["filename"]) == list(info["filename"]) and list(kept["label"]) == list(y)
+    np.testing.assert_array_equal(kept["actor"], actors)
