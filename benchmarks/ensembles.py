@@ -186,8 +186,11 @@ def main(argv: list[str] | None = None) -> int:
         "the seed's; 40 measured best on song)",
     )
     args = parser.parse_args(argv)
-    if args.mfcc_coefficients < 1:
-        parser.error(f"--mfcc-coefficients: give a positive number, not {args.mfcc_coefficients}")
+    try:  # the feature settings check the number, as for train_models.py --n-mfcc
+        member_settings("mfcc", args.mfcc_coefficients)
+    except ValueError as error:
+        parser.error(f"--mfcc-coefficients: {error}")
+    labels = member_labels(args.mfcc_coefficients)
     channels = [c.strip() for c in args.channels.split(",") if c.strip()]
     if not channels or set(channels) - {"speech", "song"}:
         parser.error(f"--channels: give speech, song or both, not {args.channels!r}")
@@ -239,9 +242,7 @@ def main(argv: list[str] | None = None) -> int:
                     for way, grouping in WAYS.items()
                 }
             channel_log_probabilities.append(log_probabilities)
-            rows, chosen = fold_rows(
-                log_probabilities, y[split.val], y[split.test], member_labels(args.mfcc_coefficients)
-            )
+            rows, chosen = fold_rows(log_probabilities, y[split.val], y[split.test], labels)
             results += [{"channel": channel, "fold": index, **row} for row in rows]
             weights.append({"channel": channel, "fold": index, **chosen})
             print(pd.DataFrame(rows).to_string(index=False), f"\nweights {chosen}", flush=True)

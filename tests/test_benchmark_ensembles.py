@@ -103,7 +103,7 @@ def test_the_mfcc_members_coefficients_change_its_features_only(
     [
         (["--channels", "speech,whisper"], "--channels: give speech, song or both"),
         (["--channels", ","], "--channels"),
-        (["--mfcc-coefficients", "0"], "--mfcc-coefficients: give a positive number"),
+        (["--mfcc-coefficients", "0"], "--mfcc-coefficients: n_mfcc must be positive, got 0"),
     ],
 )
 def test_bad_options_are_refused(options: list[str], message: str, capsys) -> None:
