@@ -2,8 +2,9 @@
 
 ``AudioEmotionCNNLSTM`` is the seed's model on MFCC images; ``AudioEmotionLogistic``
 (the ``--preset best`` audio model) and ``AudioEmotionMLP`` read utterance functionals;
-``VideoEmotion3DCNNLSTM`` reads face frames and ``MultimodalEmotionFusion`` both. Every
-model follows one interface::
+``VideoEmotion3DCNNLSTM`` reads face frames and ``MultimodalEmotionFusion`` both; the
+``AU*`` and ``AudioAU*`` models read facial action units, and ``AudioViewsEnsemble`` pools
+trained audio models (``--preset ensemble``). Every model follows one interface::
 
     from emotion_models import AudioEmotionCNNLSTM
     model = AudioEmotionCNNLSTM(num_emotions=8)
@@ -22,23 +23,38 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
+from typing import Any
 
 from ravdess_emotion.features.settings import FeatureSettings
 from ravdess_emotion.models import (
     MODEL_CLASSES,
+    AudioAUEmotionFusion,
+    AudioAULateFusion,
+    AudioEmotionAttentionCNNLSTM,
     AudioEmotionCNNLSTM,
     AudioEmotionLogistic,
     AudioEmotionMLP,
+    AudioViewsEnsemble,
+    AUEmotionLogistic,
+    AUEmotionLSTM,
     EmotionModel,
     MultimodalEmotionFusion,
     VideoEmotion3DCNNLSTM,
 )
+from ravdess_emotion.training.recipes import ENSEMBLE_MEMBERS, PRESETS
 
 __all__ = [
     "MODEL_CLASSES",
+    "AUEmotionLSTM",
+    "AUEmotionLogistic",
+    "AudioAUEmotionFusion",
+    "AudioAULateFusion",
+    "AudioEmotionAttentionCNNLSTM",
     "AudioEmotionCNNLSTM",
     "AudioEmotionLogistic",
     "AudioEmotionMLP",
+    "AudioViewsEnsemble",
     "EmotionModel",
     "MultimodalEmotionFusion",
     "VideoEmotion3DCNNLSTM",
@@ -53,28 +69,55 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "models",
         nargs="*",
-        default=list(MODEL_CLASSES),
-        choices=list(MODEL_CLASSES),
         metavar="MODEL",
         help=f"models to show, from {', '.join(MODEL_CLASSES)} (default: all)",
     )
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def default_input_shapes() -> dict[str, Any]:
+    """Each model class's input shape under the preset that trains it (the seed's MFCC and frame sizes)."""
     mfcc = FeatureSettings()
-    functionals = FeatureSettings(audio_features="functionals")
-    shapes = {
-        "audio": mfcc.audio_shape,
-        "video": mfcc.video_shape,
-        "fusion": (mfcc.audio_shape, mfcc.video_shape),
+    best = PRESETS["best"].feature_settings()
+    seed = PRESETS["seed"].feature_settings()
+    shapes: dict[type[EmotionModel], Any] = {
+        AudioEmotionCNNLSTM: mfcc.audio_shape,
+        AudioEmotionAttentionCNNLSTM: mfcc.audio_shape,
+        AudioEmotionMLP: best.audio_shape,
+        AudioEmotionLogistic: best.audio_shape,
+        VideoEmotion3DCNNLSTM: mfcc.video_shape,
+        MultimodalEmotionFusion: (mfcc.audio_shape, mfcc.video_shape),
+        AUEmotionLogistic: best.au_shape,
+        AUEmotionLSTM: seed.au_shape,
+        AudioAUEmotionFusion: (mfcc.audio_shape, seed.au_shape),
+        AudioAULateFusion: (best.audio_shape, best.au_shape),
     }
-    for name in args.models:
-        cls = MODEL_CLASSES[name]
-        reads_functionals = cls.kind == "audio" and cls is not AudioEmotionCNNLSTM
-        model = cls()
-        model.build_model(functionals.audio_shape if reads_functionals else shapes[cls.kind])
+    return {cls.__name__: shape for cls, shape in shapes.items()}
+
+
+def view_ensemble_of_untrained_members() -> AudioViewsEnsemble:
+    """``--preset ensemble``'s network: its two members, untrained, pooled with equal weights."""
+    members: dict[str, EmotionModel] = {}
+    for view, (preset, changes) in ENSEMBLE_MEMBERS.items():
+        settings = replace(PRESETS[preset].feature_settings(), **changes)
+        members[view] = PRESETS[preset].audio_model()
+        members[view].build_model(settings.audio_shape)
+    return AudioViewsEnsemble.of_members(members, dict.fromkeys(members, 1 / len(members)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # Checked here, not by argparse's choices: Python 3.11 checks an empty list against them.
+    if unknown := [name for name in args.models if name not in MODEL_CLASSES]:
+        parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(MODEL_CLASSES)}")
+    shapes = default_input_shapes()
+    for name in args.models or list(MODEL_CLASSES):
+        if MODEL_CLASSES[name] is AudioViewsEnsemble:
+            view_ensemble_of_untrained_members().summary()
+            continue
+        model = MODEL_CLASSES[name]()
+        model.build_model(shapes[name])
         model.summary()
     return 0
 

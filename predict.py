@@ -39,8 +39,14 @@ three ways, each said per file in the ``speaker_path`` and ``speaker_files`` col
       python predict.py models/audio_emotion_speech_best.h5 --enroll my_voice/ --save-enrollment enrolled/
       python predict.py models/audio_emotion_speech_best.h5 today.wav --enroll enrolled/
 
+  An ensemble (``--preset ensemble``) stores one .npz per speaker for each of its
+  feature views, in DIR/functionals/ and DIR/mfcc/; ``--enroll DIR`` takes them all.
+
 - independent (``--speaker-groups none``): no statistics of the speaker, only those of
   the training speakers, for one recording of someone unknown.
+
+An ensemble of feature views (``audio_emotion_*_ensemble``, ``--preset ensemble``) computes
+both of its members' features from each file and pools their probabilities.
 
 Models trained without a speaker prior (``--enrollment-copies none``, and models
 trained before the prior existed) serve batch and
@@ -63,10 +69,12 @@ from ravdess_emotion.prediction import (
     NoSpeechError,
     audio_twin,
     check_model,
+    enrolled_speakers,
     expand_paths,
     features_for,
     predict_files,
     read_enrollments,
+    save_enrollments,
     speaker_paths,
 )
 
@@ -163,17 +171,13 @@ def main(argv: list[str] | None = None) -> int:
             )
             for problem in enroll_problems:
                 print(f"skipped: {problem}", file=sys.stderr)
-            if not enrollments:
+            if not enrolled_speakers(enrollments):
                 print("error: none of the --enroll recordings could be read (see above)", file=sys.stderr)
                 return 1
             if args.save_enrollment is not None:
-                for enrollment in enrollments.values():
-                    saved = enrollment.save(args.save_enrollment)
+                for speaker, recordings, saved in save_enrollments(enrollments, args.save_enrollment):
                     # On stderr: stdout holds only the predictions, so csv and json stay parseable.
-                    print(
-                        f"enrolled {enrollment.speaker}: {len(enrollment.features)} recordings -> {saved}",
-                        file=sys.stderr,
-                    )
+                    print(f"enrolled {speaker}: {recordings} recordings -> {saved}", file=sys.stderr)
     except (FileNotFoundError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

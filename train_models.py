@@ -23,7 +23,12 @@ utterance functionals standardised per speaker (see
 ``ravdess_emotion/features/functionals.py``), trained for speech also on copies of each
 training file played slightly faster and slower, and on copies standardised as a
 prediction would with a few or none of the speaker's recordings (``--enrollment-copies``),
-so that ``predict.py`` also serves one recording and enrolled speakers.
+so that ``predict.py`` also serves one recording and enrolled speakers. ``--preset
+ensemble`` trains both of those audio models (the CNN-LSTM on 40 MFCCs), chooses on the
+validation actors how much each counts, refits both and saves them pooled as one model
+(``models/audio_emotion_<channel>_ensemble.h5``), which ``predict.py`` reads like any other:
+
+    python train_models.py --data-dir data/organized --models audio-song --preset ensemble --test-actors none
 
 The command line builds one ``RunConfig`` (:func:`config_from_args`) and hands it to
 ``ravdess_emotion.training.runs.train``, the Python API that notebooks call too.
@@ -146,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--epochs",
         type=int,
         default=None,
-        help="epochs for every model (default: 40 audio, 60 with --preset best, 50 with seed; 30 video/fusion)",
+        help="epochs for every model, both members of --preset ensemble included (default: 40 audio, 60 with "
+        "--preset best, 50 with seed, each member's preset's with ensemble; 30 video/fusion)",
     )
     parser.add_argument(
         "--batch-size",

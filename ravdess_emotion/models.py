@@ -8,14 +8,15 @@ read facial action units (clip vectors and frame sequences,
 ``ravdess_emotion.features.action_units``); ``AudioAUEmotionFusion`` reads audio and
 action units of the same take in one network (early fusion), ``AudioAULateFusion``
 combines an audio and a face model trained apart, weighted on the validation actors
-(late fusion).
+(late fusion). ``AudioViewsEnsemble`` pools trained audio models on different feature
+views of the same recordings (functionals and MFCC images) into one network.
 
 Every model follows one interface (``emotion_models.py`` shows it): ``build_model``,
 ``train``, ``evaluate``, ``predict``, ``save`` (with the metadata ``predict.py`` needs)
 and ``load``.
 
-The graphs use only built-in layers and two registered layers of this module
-(:class:`AttentionPooling1D`, :class:`SpecAugment`), never a ``Lambda``, so they save
+The graphs use only built-in layers and three registered layers of this module
+(:class:`AttentionPooling1D`, :class:`SpecAugment`, :class:`LogLinearPooling`), never a ``Lambda``, so they save
 to ``.h5`` and ``.keras`` and load on the TensorFlow, JAX and PyTorch backends with
 ``safe_mode`` on. Labels are class indices (``EMOTIONS[i]``); one-hot labels are accepted too.
 """
@@ -393,17 +394,7 @@ class EmotionModel:
         if path.suffix not in (".h5", ".keras"):
             raise ValueError(f"{path}: the model file must end in .h5 or .keras")
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.metadata = {**self.metadata, **(metadata or {})}
-        self.metadata.update(
-            model_class=type(self).__name__,
-            kind=self.kind,
-            num_emotions=self.num_emotions,
-            emotions=list(EMOTIONS[: self.num_emotions]),
-            learning_rate=self.learning_rate,
-            dropout=self.dropout,
-            keras_version=keras.__version__,
-            backend=keras.backend.backend(),
-        )
+        self.metadata = {**self.metadata, **(metadata or {}), **self.description()}
         # Both are written under temporary names before either is renamed: a crash or a full
         # disk mid-save never leaves a broken model under the real name. Two files cannot be
         # renamed at once, so the metadata also records the checksum of the network file it
@@ -411,7 +402,7 @@ class EmotionModel:
         metadata_path = metadata_path_for(path)
         with atomic_path(path, keep_suffix=True) as tmp:
             with _quiet_h5_notice():
-                copy = _without_optimizer(self._require_model())
+                copy = self._uncompiled_copy()
                 # .h5 would otherwise keep a training config, and loading it would compile.
                 copy.save(tmp, **({"include_optimizer": False} if path.suffix == ".h5" else {}))
             # One .json serves the .h5 and the .keras of a model: it keeps both checksums.
@@ -419,6 +410,19 @@ class EmotionModel:
             self.metadata["model_files"] = files
             write_text_atomically(metadata_path, json.dumps(self.metadata, indent=2, sort_keys=True) + "\n")
         return path
+
+    def description(self) -> dict[str, Any]:
+        """What the metadata says of the network itself: its class, kind, emotions and the Keras that saved it."""
+        return {
+            "model_class": type(self).__name__,
+            "kind": self.kind,
+            "num_emotions": self.num_emotions,
+            "emotions": list(EMOTIONS[: self.num_emotions]),
+            "learning_rate": self.learning_rate,
+            "dropout": self.dropout,
+            "keras_version": keras.__version__,
+            "backend": keras.backend.backend(),
+        }
 
     @classmethod
     def load(cls, path: str | Path) -> EmotionModel:
@@ -471,12 +475,17 @@ class EmotionModel:
         except Exception as error:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise ValueError(f"{path}: not a loadable model of this project ({reason})") from error
+        _finalize_nested_state(instance.model)
         instance._normalization_adapted = True  # its statistics come from the training data
         instance.compile()
         instance.metadata = metadata
         return instance
 
     # -- internals
+
+    def _uncompiled_copy(self) -> keras.Model:
+        """What :meth:`save` writes: the network without its optimizer (:func:`_without_optimizer`)."""
+        return _without_optimizer(self._require_model())
 
     def _compile_cosine_decay(self, steps: int) -> None:
         """Recompile with the learning rate decaying along a cosine to 0 over ``steps`` batches.
@@ -945,6 +954,170 @@ def late_fusion_weight(first: np.ndarray, second: np.ndarray, y: np.ndarray, wei
     return float(weights[int(np.argmin(losses))])
 
 
+# --------------------------------------------------------------------------- ensembles of feature views
+
+
+@keras.saving.register_keras_serializable(package="ravdess_emotion")
+class LogLinearPooling(layers.Layer):
+    """Log-linear pooling of class probabilities: ``softmax(sum_i weight_i log p_i)``.
+
+    A weighted geometric mean of the members' probabilities, renormalised; with two
+    members and weights ``(w, 1 - w)`` it is :func:`late_fusion_log_probabilities`
+    exponentiated. Probabilities are clipped at 1e-12 before the logarithm, so a member
+    certain that a class is impossible vetoes it without producing NaN.
+
+    Input: a list of (batch, classes) probabilities, one per weight; output (batch, classes).
+    """
+
+    def __init__(self, weights: Sequence[float] = (0.5, 0.5), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        values = [float(w) for w in weights]
+        if len(values) < 2 or min(values) < 0 or not math.isclose(sum(values), 1.0, abs_tol=1e-6):
+            raise ValueError(f"weights must be two or more non-negative numbers summing to 1, got {values}")
+        self.pool_weights = tuple(values)
+
+    def call(self, inputs: Sequence[Any]) -> Any:
+        if len(inputs) != len(self.pool_weights):
+            raise ValueError(
+                f"LogLinearPooling has {len(self.pool_weights)} weights but got {len(inputs)} inputs"
+            )
+        logs = [
+            weight * keras.ops.log(keras.ops.clip(keras.ops.cast(p, "float32"), 1e-12, 1.0))
+            for weight, p in zip(self.pool_weights, inputs, strict=True)
+        ]
+        return keras.ops.softmax(sum(logs[1:], logs[0]), axis=-1)
+
+    def compute_output_shape(self, input_shape: Sequence[tuple[int | None, ...]]) -> tuple[int | None, ...]:
+        return tuple(input_shape[0])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "weights": list(self.pool_weights)}
+
+
+def _pooled_network(networks: dict[str, keras.Model], weights: Sequence[float]) -> keras.Model:
+    """One network: each view's network nested whole as ``<view>_member``, their outputs pooled (:class:`LogLinearPooling`)."""
+    inputs, probabilities = [], []
+    for view, network in networks.items():
+        nested = keras.Model(network.inputs[0], network.outputs[0], name=f"{view}_member")
+        view_input = keras.Input(tuple(network.inputs[0].shape[1:]), name=network.inputs[0].name)
+        inputs.append(view_input)
+        probabilities.append(nested(view_input))
+    pooled = LogLinearPooling(weights, name="emotion")(probabilities)
+    return keras.Model(inputs, pooled, name="audio_views_ensemble")
+
+
+class AudioViewsEnsemble(EmotionModel):
+    """Audio models on different feature views of the same recordings, pooled into one network.
+
+    The ``--preset ensemble`` audio model: logistic regression on utterance functionals
+    (``--preset best``) and the attention CNN-LSTM on 40 MFCC x 216 (``--preset
+    cnn-lstm``), each trained with its own recipe and pooled by :class:`LogLinearPooling`
+    with the weights chosen on the validation actors
+    (``ravdess_emotion.training.ensembles``). Inputs are ``[X_view, ...]`` in the order
+    of ``metadata["views"]``, each prepared as its member's settings say; the members are
+    nested whole (``<view>_member``), so the file predicts like any other.
+
+    An ensemble is made of trained members (:meth:`of_members`), not trained itself.
+    :meth:`members` gives each member back as a model of its own, with its feature
+    settings and speaker prior, which is how ``predict.py`` prepares its inputs.
+    """
+
+    kind = "audio_views"
+
+    @classmethod
+    def of_members(cls, members: dict[str, EmotionModel], weights: dict[str, float]) -> AudioViewsEnsemble:
+        """The ensemble of trained ``members`` (view name -> model), pooled with ``weights`` (view name -> weight).
+
+        Each member's ``metadata`` (its feature settings and speaker prior) is kept under
+        ``metadata["members"]``.
+        """
+        views = list(members)
+        if len(views) < 2 or set(weights) != set(views):
+            raise ValueError(
+                f"an ensemble needs two or more members and a weight for each; got {views}, {weights}"
+            )
+        first = next(iter(members.values()))
+        if len({m.num_emotions for m in members.values()}) != 1:
+            raise ValueError("the members of an ensemble must predict the same emotions")
+        ensemble = cls(
+            num_emotions=first.num_emotions, learning_rate=first.learning_rate, dropout=first.dropout
+        )
+        for view, member in members.items():
+            if len(member._require_model().inputs) != 1:
+                raise ValueError(
+                    f"member {view!r} takes {len(member.model.inputs)} inputs; a view member takes one"
+                )
+        ensemble.model = _pooled_network(
+            {v: m.model for v, m in members.items()}, [weights[v] for v in views]
+        )
+        ensemble._normalization_adapted = True
+        ensemble.compile()
+        ensemble.metadata = {
+            "views": views,
+            "view_weights": {v: float(weights[v]) for v in views},
+            "members": {v: {**m.metadata, **m.description()} for v, m in members.items()},
+        }
+        return ensemble
+
+    @property
+    def views(self) -> list[str]:
+        return list(self.metadata.get("views", []))
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """View name -> weight, as the saved network pools them."""
+        pooling = self._require_model().get_layer("emotion")
+        return dict(zip(self.views, pooling.pool_weights, strict=True))
+
+    def members(self) -> dict[str, EmotionModel]:
+        """Each member as a model of its own (view name -> model), with its metadata, ready to predict."""
+        described = self.metadata.get("members")
+        if not isinstance(described, dict) or set(described) != set(self.views) or not self.views:
+            raise ValueError(
+                "this ensemble's metadata does not describe its members (no 'views' and 'members')"
+            )
+        members = {}
+        for view in self.views:
+            metadata = described[view]
+            target = MODEL_CLASSES.get(metadata.get("model_class", ""))
+            if target is None or target is AudioViewsEnsemble:
+                raise ValueError(
+                    f"member {view!r}: model_class {metadata.get('model_class')!r} is not a member model"
+                )
+            member = target(
+                num_emotions=self.num_emotions, learning_rate=self.learning_rate, dropout=self.dropout
+            )
+            member.model = self._require_model().get_layer(f"{view}_member")
+            member._normalization_adapted = True
+            member.metadata = metadata
+            members[view] = member
+        return members
+
+    def pool(self, probabilities: Sequence[np.ndarray]) -> np.ndarray:
+        """The ensemble's probabilities (n, classes) from its members' (one (n, classes) array per view, in order).
+
+        The saved network's own pooling layer, so a prediction made member by member is the network's.
+        """
+        pooling = self._require_model().get_layer("emotion")
+        pooled = pooling([np.asarray(p, np.float32) for p in probabilities])
+        return np.asarray(keras.ops.convert_to_numpy(pooled))
+
+    def _uncompiled_copy(self) -> keras.Model:
+        # The members' own layers wired afresh, sharing their weights: nothing to clone.
+        networks = {view: member.model for view, member in self.members().items()}
+        return _pooled_network(networks, list(self.weights.values()))
+
+    def _build(self, input_shape: Any) -> keras.Model:
+        raise ValueError(
+            "an ensemble is made of trained members: AudioViewsEnsemble.of_members(...), or "
+            "train_models.py --preset ensemble, which trains them"
+        )
+
+    def train(self, *args: Any, **kwargs: Any) -> keras.callbacks.History:
+        """Not trained as one network: train the members, then :meth:`of_members` (``train_models.py --preset ensemble``)."""
+        self._build(None)
+
+
 class VideoEmotion3DCNNLSTM(EmotionModel):
     """Video model: frames (T, H, W, 3) → Conv3D ×3 → LSTM 128 → dense → softmax."""
 
@@ -993,6 +1166,7 @@ MODEL_CLASSES: dict[str, type[EmotionModel]] = {
         AUEmotionLSTM,
         AudioAUEmotionFusion,
         AudioAULateFusion,
+        AudioViewsEnsemble,
     )
 }
 
@@ -1002,6 +1176,21 @@ NORMALIZATION_INPUTS = {
     "au_normalization": "action_units",
 }
 """The Normalization layers adapted to the training data, and the input each standardises."""
+
+
+def _finalize_nested_state(network: keras.Model) -> None:
+    """Let the layers of nested models compute their state from their loaded weights.
+
+    Loading an ``.h5`` finalizes the top-level layers only: a ``Normalization`` inside a
+    nested model (an ensemble's member) kept the statistics it was built with and
+    predicted otherwise than before saving (tests/test_view_ensemble.py).
+    """
+    for layer in network.layers:
+        if isinstance(layer, keras.Model):
+            for inner in layer.layers:
+                if hasattr(inner, "finalize_state"):  # an InputLayer has none
+                    inner.finalize_state()
+            _finalize_nested_state(layer)
 
 
 def _without_optimizer(network: keras.Model) -> keras.Model:

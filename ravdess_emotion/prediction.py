@@ -12,6 +12,8 @@ together and pairs them by take (every field of the RAVDESS name after the modal
 
 from __future__ import annotations
 
+import contextlib
+import io
 import sys
 from pathlib import Path
 
@@ -34,12 +36,13 @@ from ravdess_emotion.features.speakers import (
     SPEAKER_PATHS,
     Enrollment,
     SpeakerPrior,
+    enrollment_settings,
     frame_statistics,
     standardized,
 )
 from ravdess_emotion.features.speech_presence import no_speech_reason
 from ravdess_emotion.features.video import sample_frames_job
-from ravdess_emotion.models import EmotionModel, metadata_path_for
+from ravdess_emotion.models import AudioViewsEnsemble, EmotionModel, metadata_path_for
 
 RELIABLE_SPEAKER_FILES = 10
 """Below this many files a speaker's statistics are noisy; the benchmark had 44-60 per actor."""
@@ -47,12 +50,16 @@ MIN_BATCH_FILES = 2
 """A speaker with fewer files among those predicted is predicted without speaker statistics (if the model can)."""
 SPEAKER_GROUPS = ("auto", "folder", "none")
 
+Enrollments = dict[str, Enrollment] | dict[str, dict[str, Enrollment]]
+"""Speaker name -> enrollment; for an ensemble of views, view name -> speaker name -> enrollment."""
+
 INPUT_EXTENSIONS = {
     "audio": AUDIO_EXTENSIONS + VIDEO_EXTENSIONS,
     "video": VIDEO_EXTENSIONS,
     "fusion": VIDEO_EXTENSIONS,
     "au": (".csv",),
     "fusion_au": (*AUDIO_EXTENSIONS, ".csv"),
+    "audio_views": AUDIO_EXTENSIONS + VIDEO_EXTENSIONS,
 }
 
 
@@ -97,6 +104,18 @@ def check_model(model: EmotionModel, model_path: Path) -> FeatureSettings:
             f"{metadata_file} says kind {model.metadata.get('kind')!r} but {model_path} holds a "
             f"{type(model).__name__} ({model.kind} model)"
         )
+    if isinstance(model, AudioViewsEnsemble):
+        try:
+            members = model.members()
+        except ValueError as error:
+            raise ValueError(f"{metadata_file}: {error}") from None
+        settings = [check_model(member, model_path) for member in members.values()]
+        if len(model.model.inputs) != len(members):
+            raise ValueError(
+                f"{model_path} takes {len(model.model.inputs)} inputs but {metadata_file} describes "
+                f"{len(members)} members: the metadata does not belong to this model"
+            )
+        return settings[0]
     try:
         settings = FeatureSettings.from_dict(model.metadata["features"])
     except (KeyError, TypeError, ValueError) as error:
@@ -204,8 +223,12 @@ def speaker_paths(model: EmotionModel) -> tuple[str, ...]:
     An audio model standardised per speaker serves ``batch`` (statistics from the files
     given) and ``enrollment`` (from enrollment files); one trained with a speaker prior
     (``train_models.py --enrollment-copies``, the default of ``--preset best``) also
-    ``independent`` (no statistics of the speaker). Action-unit models serve ``batch``.
+    ``independent`` (no statistics of the speaker). Action-unit models serve ``batch``;
+    an ensemble of views the ways all of its members serve.
     """
+    if isinstance(model, AudioViewsEnsemble):  # the ways every member serves
+        member_ways = [speaker_paths(member) for member in model.members().values()]
+        return tuple(way for way in member_ways[0] if all(way in ways for ways in member_ways))
     settings = FeatureSettings.from_dict(model.metadata["features"])
     if model.kind == "audio" and settings.speaker_norm:
         return SPEAKER_PATHS if "speaker_prior" in model.metadata else SPEAKER_PATHS[:2]
@@ -216,8 +239,10 @@ def speaker_paths(model: EmotionModel) -> tuple[str, ...]:
 
 def read_enrollments(
     model: EmotionModel, paths: list[Path], grouping: str = "auto", check_speech: bool = True
-) -> tuple[dict[str, Enrollment], list[str]]:
+) -> tuple[Enrollments, list[str]]:
     """The enrollment of every speaker in ``paths``: audio files and folders, or ``.npz`` files stored before.
+
+    For an ensemble of views, one per view (:func:`read_view_enrollments`).
 
     Audio is decoded and its features computed as the model's settings say; a stored
     enrollment (:meth:`Enrollment.save`) is checked against them. Recordings of one
@@ -225,7 +250,7 @@ def read_enrollments(
 
     Returns
     -------
-    enrollments : dict of str to Enrollment
+    enrollments : dict of str to Enrollment (an ensemble's: of view to that)
     problems : list of str
         Every enrollment file that could not be used, with the reason.
 
@@ -234,6 +259,8 @@ def read_enrollments(
     ValueError
         When the model cannot use enrollment, or a stored enrollment does not fit it.
     """
+    if isinstance(model, AudioViewsEnsemble):
+        return read_view_enrollments(model, paths, grouping, check_speech)
     if "enrollment" not in speaker_paths(model):
         raise ValueError(
             f"this {model.kind} model does not standardise audio per speaker, so it takes no enrollment"
@@ -264,6 +291,76 @@ def read_enrollments(
         for name, parts in pooled.items()
     }
     return enrollments, problems
+
+
+def read_view_enrollments(
+    model: AudioViewsEnsemble, paths: list[Path], grouping: str = "auto", check_speech: bool = True
+) -> tuple[dict[str, dict[str, Enrollment]], list[str]]:
+    """Every view's enrollment of every speaker in ``paths`` for an ensemble of views (view -> speaker -> enrollment).
+
+    Audio is enrolled once per member, with that member's feature settings; a stored
+    ``.npz`` (:func:`save_enrollments` writes one per view and speaker) goes to the member
+    whose settings it was computed with. A speaker missing from some view's enrollment
+    is left out with a message, so that every member meets a speaker the same way.
+
+    Raises
+    ------
+    ValueError
+        When a stored enrollment fits no member.
+    """
+    members = model.members()
+    files = expand_paths(paths, (*INPUT_EXTENSIONS["audio"], ".npz"))
+    audio = [path for path in files if path.suffix.lower() != ".npz"]
+    stored: dict[str, list[Path]] = {view: [] for view in members}
+    wanted = {
+        view: enrollment_settings(FeatureSettings.from_dict(member.metadata["features"]))
+        for view, member in members.items()
+    }
+    for path in (p for p in files if p.suffix.lower() == ".npz"):
+        settings = Enrollment.load(path).settings
+        view = next((v for v, values in wanted.items() if values == settings), None)
+        if view is None:
+            raise ValueError(
+                f"{path}: enrolled with other feature settings than every member of this ensemble "
+                f"({', '.join(members)}); enroll again from the recordings with this model"
+            )
+        stored[view].append(path)
+    enrollments: dict[str, dict[str, Enrollment]] = {}
+    problems: list[str] = []
+    for view, member in members.items():
+        enrollments[view], member_problems = read_enrollments(
+            member, audio + stored[view], grouping, check_speech
+        )
+        problems += [problem for problem in member_problems if problem not in problems]
+    everywhere = set.intersection(*(set(speakers) for speakers in enrollments.values()))
+    for name in sorted(set().union(*enrollments.values()) - everywhere):
+        enrolled_for = [view for view, speakers in enrollments.items() if name in speakers]
+        problems.append(
+            f"enrollment of {name!r}: enrolled for the {' and '.join(enrolled_for)} member(s) only; "
+            f"this ensemble needs every view ({', '.join(members)}): give the recordings, or every view's .npz"
+        )
+    return {
+        view: {n: e for n, e in speakers.items() if n in everywhere} for view, speakers in enrollments.items()
+    }, problems
+
+
+def enrolled_speakers(enrollments: Enrollments) -> list[str]:
+    """The names of the speakers enrolled (of an ensemble's: in every view)."""
+    values = list(enrollments.values())
+    if values and isinstance(values[0], dict):
+        return sorted(set.intersection(*(set(speakers) for speakers in values)))
+    return sorted(enrollments)
+
+
+def save_enrollments(enrollments: Enrollments, folder: Path) -> list[tuple[str, int, Path]]:
+    """Store every enrollment in ``folder`` (an ensemble's in ``folder/<view>/``); ``(speaker, recordings, file)`` of each."""
+    saved = []
+    for key, value in enrollments.items():
+        if isinstance(value, dict):
+            saved += [(e.speaker, len(e.features), e.save(folder / key)) for e in value.values()]
+        else:
+            saved.append((value.speaker, len(value.features), value.save(folder)))
+    return saved
 
 
 def standardize_audio_by_speaker(
@@ -486,7 +583,7 @@ def predict_files(
     paths: list[Path],
     speaker_groups: str = "auto",
     check_speech: bool = True,
-    enrollments: dict[str, Enrollment] | None = None,
+    enrollments: Enrollments | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """One row per file (or clip, or take) that could be read: path, predicted emotion, one probability per emotion.
 
@@ -508,6 +605,8 @@ def predict_files(
     """
     if speaker_groups not in SPEAKER_GROUPS:
         raise ValueError(f"speaker_groups must be one of {', '.join(SPEAKER_GROUPS)}, not {speaker_groups!r}")
+    if isinstance(model, AudioViewsEnsemble):
+        return predict_views(model, paths, speaker_groups, check_speech, enrollments)
     settings = FeatureSettings.from_dict(model.metadata["features"])
     kind = model.kind
     emotions = model.metadata["emotions"]
@@ -598,3 +697,52 @@ def predict_files(
         *(["speaker_path", "speaker_files"] if per_speaker_audio else []),
     ]
     return pd.DataFrame(rows, columns=columns), problems
+
+
+def predict_views(
+    model: AudioViewsEnsemble,
+    paths: list[Path],
+    speaker_groups: str = "auto",
+    check_speech: bool = True,
+    enrollments: dict[str, dict[str, Enrollment]] | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`predict_files` for an ensemble of views: each member predicts the files its way, the ensemble pools them.
+
+    Each member prepares its own features and standardises them by its own speaker prior
+    or enrollment (``enrollments[view]``); the probabilities are then pooled by the saved
+    network's pooling layer (:meth:`AudioViewsEnsemble.pool`). A file is predicted when
+    every member could predict it; the speaker columns are the first member's (every
+    member meets a speaker the same way).
+    """
+    tables, problems, notes = [], [], []
+    for view, member in model.members().items():
+        with contextlib.redirect_stderr(io.StringIO()) as member_notes:
+            table, member_problems = predict_files(
+                member,
+                paths,
+                speaker_groups,
+                check_speech,
+                None if enrollments is None else enrollments[view],
+            )
+        tables.append(table.set_index("path"))
+        problems += [problem for problem in member_problems if problem not in problems]
+        # Each member would say the same of a speaker ("note: actor 06 has 4 files"): once is enough.
+        notes += [note for note in member_notes.getvalue().splitlines() if note not in notes]
+    for note in notes:
+        print(note, file=sys.stderr)
+    first = tables[0]
+    predicted_by_all = [path for path in first.index if all(path in table.index for table in tables[1:])]
+    for table in tables:
+        for path in table.index.difference(predicted_by_all, sort=False):
+            if not any(problem.startswith(f"{path}:") for problem in problems):
+                problems.append(f"{path}: not every member of the ensemble could predict it (see above)")
+    emotions = model.metadata["emotions"]
+    pooled = model.pool([table.loc[predicted_by_all, emotions].to_numpy(np.float32) for table in tables])
+    result = pd.DataFrame({"path": predicted_by_all})
+    result["predicted"] = [emotions[int(i)] for i in pooled.argmax(axis=1)] if len(pooled) else []
+    for index, emotion in enumerate(emotions):
+        result[emotion] = pooled[:, index].astype(float) if len(pooled) else []
+    for column in ("speaker_path", "speaker_files"):
+        if column in first.columns:
+            result[column] = first.loc[predicted_by_all, column].to_numpy()
+    return result, problems

@@ -20,13 +20,21 @@ import ravdess_emotion.core.backend  # noqa: F401  (before keras: picks and star
 import keras
 import numpy as np
 
-from ravdess_emotion.models import EmotionModel
-from tests.model_inputs import MODEL_INPUTS, case_id, model_input, small_inputs
+from ravdess_emotion.models import AudioViewsEnsemble, EmotionModel
+from tests.model_inputs import (
+    ENSEMBLE_INPUTS,
+    MODEL_INPUTS,
+    case_id,
+    model_input,
+    small_inputs,
+    view_ensemble,
+)
 
 INPUTS = small_inputs(16, audio_frames=40, video=(4, 16))
 LABELS = np.arange(16) % 8
 CASES = {case_id(cls, names): (cls, model_input(names, INPUTS)) for cls, names in MODEL_INPUTS}
-"""Every model class of the project, on inputs of its kind (small sizes)."""
+CASES[AudioViewsEnsemble.__name__] = (AudioViewsEnsemble, model_input(ENSEMBLE_INPUTS, INPUTS))
+"""Every model class of the project, on inputs of its kind (small sizes); the ensemble of views too."""
 
 
 def main(mode: str, folder: Path) -> None:
@@ -38,8 +46,11 @@ def main(mode: str, folder: Path) -> None:
             if mode == "save":
                 if suffix == ".h5":
                     keras.utils.set_random_seed(0)
-                    model = model_class(num_emotions=8)
-                    model.train(X, LABELS, X, LABELS, epochs=1, batch_size=8, verbose=0)
+                    if model_class is AudioViewsEnsemble:
+                        model = view_ensemble(INPUTS, LABELS)
+                    else:
+                        model = model_class(num_emotions=8)
+                        model.train(X, LABELS, X, LABELS, epochs=1, batch_size=8, verbose=0)
                 model.save(path)
             else:
                 model = EmotionModel.load(path)

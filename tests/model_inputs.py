@@ -15,6 +15,7 @@ from ravdess_emotion.models import (
     AudioEmotionCNNLSTM,
     AudioEmotionLogistic,
     AudioEmotionMLP,
+    AudioViewsEnsemble,
     AUEmotionLogistic,
     AUEmotionLSTM,
     EmotionModel,
@@ -35,7 +36,26 @@ MODEL_INPUTS: list[tuple[type[EmotionModel], tuple[str, ...]]] = [
     (AudioAUEmotionFusion, ("audio", "unit_frames")),
     (AudioAULateFusion, ("functionals", "units")),
 ]
-"""Each model class with the inputs it reads, by the names of :func:`small_inputs` (two for a fusion)."""
+"""Each model class with the inputs it reads, by the names of :func:`small_inputs` (two for a fusion).
+
+:class:`AudioViewsEnsemble`, made of trained members rather than trained, is :func:`view_ensemble`'s.
+"""
+
+ENSEMBLE_INPUTS = ("functionals", "audio")
+"""The views of :func:`view_ensemble`, by the names of :func:`small_inputs`."""
+
+
+def view_ensemble(
+    inputs: dict[str, np.ndarray], labels: np.ndarray, weight: float = 0.7
+) -> AudioViewsEnsemble:
+    """An ensemble of a logistic model on functionals and an attention CNN-LSTM on MFCC images, each trained an epoch."""
+    members = {}
+    for view, model_class in (("functionals", AudioEmotionLogistic), ("audio", AudioEmotionAttentionCNNLSTM)):
+        member = model_class(num_emotions=8)
+        member.train(inputs[view], labels, epochs=1, batch_size=8, verbose=0)
+        member.metadata = {"features": {"view": view}}
+        members[view] = member
+    return AudioViewsEnsemble.of_members(members, {"functionals": weight, "audio": 1 - weight})
 
 
 def small_inputs(n: int, audio_frames: int, video: tuple[int, int]) -> dict[str, np.ndarray]:

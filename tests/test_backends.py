@@ -49,7 +49,7 @@ def test_every_model_saved_under_tensorflow_predicts_the_same_under(
     folder, expected = saved_under_tensorflow
     # Every model class (a fusion on each kind of audio it reads), each as .h5 and .keras.
     assert {name.split("-")[0].split(".")[0] for name in expected} == set(MODEL_CLASSES)
-    assert len(expected) == 2 * len(MODEL_INPUTS)
+    assert len(expected) == 2 * (len(MODEL_INPUTS) + 1)  # and the ensemble of views
     with _run("load", backend, folder) as loaded:
         assert sorted(loaded.files) == sorted(expected)
         for name, probabilities in expected.items():

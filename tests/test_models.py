@@ -1,12 +1,14 @@
 """Each model builds, trains a few steps on small inputs, saves to .h5 and .keras, and reloads unchanged."""
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ravdess_emotion.models import (
+    MODEL_CLASSES,
     AttentionPooling1D,
     AudioAUEmotionFusion,
     AudioAULateFusion,
@@ -289,3 +291,15 @@ def test_the_recipe_model_trains_on_mixed_batches_with_smoothed_labels() -> None
     # The seed's model keeps the seed's layers: no masking, average pooling.
     seed_names = [layer.name for layer in AudioEmotionCNNLSTM().build_model((13, 216)).layers]
     assert "spec_augment" not in seed_names and "audio_time_pooling" in seed_names
+
+
+def test_the_models_script_shows_every_network_by_default(capsys) -> None:
+    import emotion_models
+
+    assert emotion_models.main([]) == 0
+    shown = re.findall(r'Model: "(\w+)"', capsys.readouterr().out)
+    assert len(shown) == len(MODEL_CLASSES) and "audio_views_ensemble" in shown
+    assert "au_emotion_lstm" in shown and "audio_emotion_attention_cnn_lstm" in shown
+    with pytest.raises(SystemExit):
+        emotion_models.main(["Nope"])
+    assert "unknown model(s) Nope" in capsys.readouterr().err

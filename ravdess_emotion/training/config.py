@@ -49,7 +49,7 @@ class RunConfig:
         Names from ``MODEL_SPECS`` (``audio-speech``, ..., ``fusion-au-song``); by default
         the design card's five (``DESIGN_MODELS``).
     preset : str
-        Recipe of the audio models (``PRESETS``): ``cnn-lstm`` (the default), ``seed`` or ``best``.
+        Recipe of the audio models (``PRESETS``): ``cnn-lstm`` (the default), ``seed``, ``best`` or ``ensemble``.
     audio_model : str or None
         Network of the audio models instead of the preset's (a name in ``AUDIO_MODEL_CLASSES``).
     speed_perturbation : tuple of float or None
@@ -135,6 +135,11 @@ class RunConfig:
         if self.audio_model is not None and self.audio_model not in AUDIO_MODEL_CLASSES:
             raise ValueError(
                 f"unknown audio model {self.audio_model!r}; choose from {', '.join(AUDIO_MODEL_CLASSES)}"
+            )
+        if self.preset == "ensemble" and self.audio_model is not None:
+            raise ValueError(
+                "--audio-model and --preset ensemble exclude each other: the ensemble's members are "
+                "its own (ENSEMBLE_MEMBERS); choose another preset to train one network"
             )
         if self.speed_perturbation is not None:
             set_(self, "speed_perturbation", check_speeds(tuple(float(s) for s in self.speed_perturbation)))

@@ -52,6 +52,8 @@ class FitResult:
     config: dict[str, object]
     evaluation_file: Path | None = None
     """With ``keep_model=False``: where this evaluation is kept until the caller's run ends."""
+    members: dict[str, FitResult] | None = None
+    """Of an ensemble of feature views: each member's own fit and evaluation, by view name."""
 
 
 def fit_and_evaluate(
@@ -123,7 +125,7 @@ def fit_and_evaluate(
     rows = split.test if len(split.test) else split.val
     evaluation_file = None if keep_model else backup_root / f"{tag}_{config_key}.evaluation.json"
     if evaluation_file is not None:
-        finished = _read_evaluation(evaluation_file, y[rows])
+        finished = read_evaluation(evaluation_file, y[rows])
         if finished is not None:
             print(f"{tag} finished before the interruption: its evaluation is read from {evaluation_file}")
             return FitResult(model=None, **finished, evaluation_file=evaluation_file)
@@ -162,7 +164,11 @@ def fit_and_evaluate(
         )
         refit_settings = model.refit_settings()
         if refit:
-            record = {"history": history_dict, "refit_settings": refit_settings, "y_pred": _as_list(y_pred)}
+            record = {
+                "history": history_dict,
+                "refit_settings": refit_settings,
+                "y_pred": as_label_list(y_pred),
+            }
             backup_root.mkdir(parents=True, exist_ok=True)
             write_text_atomically(first_fit_file, json.dumps(record))
     if measured_before_refit:
@@ -199,13 +205,7 @@ def fit_and_evaluate(
         "actors": split.test_actors if len(split.test) else split.val_actors,
     }
     if evaluation_file is not None:
-        stored = {
-            **evaluation,
-            "y_true": _as_list(y[rows]),
-            "y_pred": _as_list(y_pred),
-            "config": model_config,
-        }
-        write_text_atomically(evaluation_file, json.dumps(stored))
+        store_evaluation(evaluation_file, evaluation, model_config)
         model = None
     return FitResult(model=model, **evaluation, config=model_config, evaluation_file=evaluation_file)
 
@@ -322,7 +322,18 @@ def _read_first_fit(path: Path) -> dict[str, object] | None:
         return None
 
 
-def _read_evaluation(path: Path, y_true: np.ndarray) -> dict[str, object] | None:
+def store_evaluation(path: Path, evaluation: dict[str, object], config: dict[str, object]) -> None:
+    """Write a finished fit's evaluation and configuration, which :func:`read_evaluation` reads back after a kill."""
+    stored = {
+        **evaluation,
+        "y_true": as_label_list(evaluation["y_true"]),
+        "y_pred": as_label_list(evaluation["y_pred"]),
+        "config": config,
+    }
+    write_text_atomically(path, json.dumps(stored))
+
+
+def read_evaluation(path: Path, y_true: np.ndarray) -> dict[str, object] | None:
     """A finished fit's stored evaluation (:func:`fit_and_evaluate`), or None (none, unreadable, or other labels)."""
     try:
         record = json.loads(path.read_text())
@@ -337,7 +348,8 @@ def _read_evaluation(path: Path, y_true: np.ndarray) -> dict[str, object] | None
     return {**kept, "y_true": y_true, "y_pred": y_pred, "metrics": classification_metrics(y_true, y_pred)}
 
 
-def _as_list(values: np.ndarray | None) -> list[int] | None:
+def as_label_list(values: np.ndarray | None) -> list[int] | None:
+    """Labels as JSON can store them (None stays None)."""
     return None if values is None else [int(v) for v in values]
 
 

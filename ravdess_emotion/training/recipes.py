@@ -4,17 +4,19 @@
 images, standardised per speaker, with a training recipe (``benchmarks/audio.py
 --networks cnn-lstm``) and copies standardised by a speaker prior alone, so that it also
 predicts a single recording; ``--preset seed`` is the seed's configuration, literally;
-``--preset best`` the audio model that measured best in ``benchmarks/audio.py``:
+``--preset best`` the single audio model that measured best in ``benchmarks/audio.py``:
 L2-penalised logistic regression on utterance functionals standardised per speaker,
 trained for speech also on copies of each training file played slightly faster and
 slower, and on copies standardised as a prediction would with a few or none of the
 speaker's recordings (``ravdess_emotion.features.speakers``), so that the model also
-predicts a single recording or an enrolled speaker.
+predicts a single recording or an enrolled speaker. ``--preset ensemble`` pools the
+two, each trained with its own recipe (``ENSEMBLE_MEMBERS``), into one saved model
+(``ravdess_emotion.models.AudioViewsEnsemble``).
 
 The action-unit models (``au-*`` faces only, ``fusion-au-*`` audio and faces) follow
 the preset too: under ``seed`` and ``cnn-lstm`` the seed's ideas on action units (an LSTM
 over AU frames; the audio CNN-LSTM joined with it), under ``best`` what measured best in
-``benchmarks/faces.py``.
+``benchmarks/faces.py`` (also under ``ensemble``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ravdess_emotion.models import (
     AudioEmotionAttentionCNNLSTM,
     AudioEmotionCNNLSTM,
     AudioEmotionLogistic,
+    AudioViewsEnsemble,
     AUEmotionLogistic,
     AUEmotionLSTM,
     EmotionModel,
@@ -125,6 +128,17 @@ class Preset:
         return FeatureSettings.from_dict({**FeatureSettings().to_dict(), **self.audio_features})
 
 
+BEST_AUDIO_FEATURES: dict[str, object] = {
+    "au_features": "means",
+    "au_normalization": "zscore+rank",
+    "audio_features": "functionals",
+    "speaker_norm": True,
+    "sample_rate": 16000,
+    "n_fft": 1024,
+    "hop_length": 160,
+}
+"""The feature settings of ``--preset best`` (and of the first member of ``--preset ensemble``)."""
+
 PRESETS: dict[str, Preset] = {
     preset.name: preset
     for preset in (
@@ -169,15 +183,7 @@ PRESETS: dict[str, Preset] = {
             # Late fusion measured above early fusion on real speech (benchmarks/faces.py --folds 5:
             # 0.882 against 0.861).
             fusion_au_model=AudioAULateFusion,
-            audio_features={
-                "au_features": "means",
-                "au_normalization": "zscore+rank",
-                "audio_features": "functionals",
-                "speaker_norm": True,
-                "sample_rate": 16000,
-                "n_fft": 1024,
-                "hop_length": 160,
-            },
+            audio_features=BEST_AUDIO_FEATURES,
             # Song measured worse with these copies (benchmarks/audio.py --folds 5: 0.891 without,
             # 0.819 with); speech better (0.631 without, 0.682 with).
             speed_perturbation={"speech": (0.9, 0.95, 1.05, 1.1)},
@@ -191,8 +197,38 @@ PRESETS: dict[str, Preset] = {
             # penalised optimum; stopping early would cut that short.
             patience=0,
         ),
+        Preset(
+            "ensemble",
+            "the two audio models pooled into one: --preset best's logistic regression on functionals and "
+            "--preset cnn-lstm's CNN-LSTM on 40 MFCC x 216, each trained with its own recipe (and "
+            "speaker prior), their log-probabilities weighted by the weight that fits the validation "
+            "actors best, then both refit; faces as --preset best",
+            AudioViewsEnsemble,
+            AUEmotionLogistic,
+            fusion_au_model=AudioAULateFusion,
+            # The first member's features: the command line's feature options change these.
+            audio_features=BEST_AUDIO_FEATURES,
+            speed_perturbation={"speech": (0.9, 0.95, 1.05, 1.1)},
+            enrollment_sizes=ENROLLMENT_SIZES,
+            epochs=60,
+            batch_size=32,
+            refit=True,
+            patience=0,
+        ),
     )
 }
+
+ENSEMBLE_MEMBERS: dict[str, tuple[str, dict[str, object]]] = {
+    "functionals": ("best", {}),
+    # 40 coefficients measured best for this member on song (train_models.py --folds 5: 0.820
+    # against 0.503 with 13) and made the ensemble gain there (benchmarks/ensembles.py).
+    "mfcc": ("cnn-lstm", {"n_mfcc": 40}),
+}
+"""The members of ``--preset ensemble``: view name -> (the preset that trains it, its feature settings' changes).
+
+The first member's feature settings are the run's (``RunConfig.audio_settings``, so the
+command line's feature options change them); the others' are their preset's.
+"""
 
 
 AUDIO_MODEL_CLASSES = {name: cls for name, cls in MODEL_CLASSES.items() if cls.kind == "audio"}

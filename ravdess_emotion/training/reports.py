@@ -145,7 +145,8 @@ def write_evaluation(
     first_fit = "first fit, early stopping on the validation actors" if early_stopping else "first fit"
     if result.refit_history is not None:
         first_fit += " (not the model kept: see the refit)"
-    histories = [(result.history, first_fit, f"{tag}_history.png")]
+    # An ensemble has no epochs of its own: its members' histories are plotted as theirs.
+    histories = [(result.history, first_fit, f"{tag}_history.png")] if result.history else []
     if result.refit_history is not None:
         refit = "refit on training + validation actors (the model kept)"
         histories.append((result.refit_history, refit, f"{tag}_refit_history.png"))

@@ -20,21 +20,22 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from ravdess_emotion.batches import SpeakerStandardizedCopies, SpeedCopies, TrainingInputs, as_training_inputs
 from ravdess_emotion.core.files import write_text_atomically
 from ravdess_emotion.features.loader import RAVDESSDataLoader
+from ravdess_emotion.models import AudioViewsEnsemble
 from ravdess_emotion.training.config import RunConfig
 from ravdess_emotion.training.distribute import data_parallel_devices
+from ravdess_emotion.training.ensembles import fit_view_ensemble, load_members
 from ravdess_emotion.training.fitting import FitResult, fit_and_evaluate
+from ravdess_emotion.training.inputs import load_training_inputs, loader_for
 from ravdess_emotion.training.recipes import ModelSpec
 from ravdess_emotion.training.reports import data_label, package_versions, write_evaluation, write_summary
-from ravdess_emotion.training.splits import actor_folds, actor_ranges, actor_split
+from ravdess_emotion.training.splits import ActorSplit, actor_folds, actor_ranges, actor_split
 
 METRICS = ("accuracy", "uar", "macro_f1")
 
@@ -74,51 +75,63 @@ class ModelResult:
     seconds: float = 0.0
 
 
-def load_training_inputs(
-    loader: RAVDESSDataLoader, spec: ModelSpec
-) -> tuple[TrainingInputs, np.ndarray, pd.DataFrame]:
-    """``(inputs, y, info)`` of a model: its features as :class:`~ravdess_emotion.batches.TrainingInputs`.
+SplitFit = Callable[[ActorSplit, str, bool], FitResult]
+"""Fits a model on a split: ``fit(split, tag, keep_model)``."""
 
-    Audio and action-unit features are held in memory, with speed-perturbed copies for
-    an audio or audio+AU model with ``spec.speeds`` (each copy paired with the take's
-    faces); video and fusion stream from the frame store, so memory does not grow with
-    the number of clips.
+
+def prepared_fit(
+    spec: ModelSpec, loader: RAVDESSDataLoader, config: RunConfig
+) -> tuple[pd.DataFrame, SplitFit]:
+    """``(info, fit)``: a model's rows (one per recording or clip), and how it is fitted on one actor split.
+
+    An ensemble of feature views (``--preset ensemble``) loads every member's data and
+    fits with :func:`~ravdess_emotion.training.ensembles.fit_view_ensemble`; every other
+    model with :func:`~ravdess_emotion.training.fitting.fit_and_evaluate`.
     """
-    if spec.kind == "audio" and spec.enrollment_sizes is not None and loader.settings.speaker_norm:
-        X, y, info = loader.load_audio_dataset(spec.channel, return_info=True, standardize=False)
-        copies = loader.load_audio_speed_copies(spec.channel, spec.speeds, info, standardize=False)
-        speakers = info["actor"].to_numpy()
-        return SpeakerStandardizedCopies(X, speakers, copies, spec.enrollment_sizes), y, info
-    if spec.kind == "audio":
-        X, y, info = loader.load_audio_dataset(spec.channel, return_info=True)
-        if spec.speeds:
-            return SpeedCopies(X, loader.load_audio_speed_copies(spec.channel, spec.speeds, info)), y, info
-        return as_training_inputs(X), y, info
-    if spec.kind == "au":
-        X, y, info = loader.load_au_dataset(spec.channel, return_info=True)
-        return as_training_inputs(X), y, info
-    if spec.kind == "fusion_au":
-        (X_audio, X_au), y, info = loader.load_audio_au_dataset(spec.channel, return_info=True)
-        if spec.speeds:
-            twins = info.assign(path=info["audio_path"])  # the speed copies are of each take's audio file
-            copies = loader.load_audio_speed_copies(spec.channel, spec.speeds, twins)
-            return SpeedCopies(X_audio, copies, companions=(X_au,)), y, info
-        return as_training_inputs([X_audio, X_au]), y, info
-    clips, y, info = loader.video_cache(spec.kind, spec.channel)
-    return as_training_inputs(clips), y, info
+    if spec.model_class is AudioViewsEnsemble:
+        members, y, info = load_members(spec, config)
+
+        def fit(split: ActorSplit, tag: str, keep_model: bool) -> FitResult:
+            return fit_view_ensemble(spec, members, y, split, config, tag, loader.synthetic, keep_model)
+
+        return info, fit
+    X, y, info = load_training_inputs(loader, spec)
+
+    def fit(split: ActorSplit, tag: str, keep_model: bool) -> FitResult:
+        settings = loader.settings.to_dict()
+        return fit_and_evaluate(spec, X, y, split, settings, config, tag, loader.synthetic, keep_model)
+
+    return info, fit
 
 
-def loader_for(spec: ModelSpec, config: RunConfig) -> RAVDESSDataLoader:
-    """The loader of a model's features under ``config``."""
-    return RAVDESSDataLoader(
-        config.data_dir, config.settings_for(spec), cache_dir=config.cache_dir, n_jobs=config.jobs
-    )
+def epochs_run(result: FitResult) -> int:
+    """The epochs of the first fit; of an ensemble, its members' first fits together."""
+    if "member_epochs" in result.config:  # also in an ensemble's evaluation read back after a kill
+        return int(sum(result.config["member_epochs"].values()))
+    return len(result.history["loss"])
+
+
+def write_member_evaluations(
+    result: FitResult, spec: ModelSpec, tag: str, model_file: str, config: RunConfig
+) -> None:
+    """The plots and reports of every member of an ensemble, as ``<tag>_<view>_*`` (nothing for other models)."""
+    for view, member in (result.members or {}).items():
+        member_spec = replace(spec, name=f"{spec.name} {view} member")
+        write_evaluation(
+            member,
+            member_spec,
+            f"{tag}_{view}",
+            model_file,
+            config.reports_dir,
+            config.plots_dir,
+            False,
+        )
 
 
 def train_holdout(spec: ModelSpec, loader: RAVDESSDataLoader, config: RunConfig) -> ModelResult:
     """Train one model on a split with held-out test actors (or none), evaluate it, and save it."""
     started = time.time()
-    X, y, info = load_training_inputs(loader, spec)
+    info, fit = prepared_fit(spec, loader, config)
     split = actor_split(
         info["actor"].to_numpy(),
         list(config.test_actors),
@@ -126,16 +139,17 @@ def train_holdout(spec: ModelSpec, loader: RAVDESSDataLoader, config: RunConfig)
         seed=config.seed,
     )
     tag = spec.file_stem
-    result = fit_and_evaluate(spec, X, y, split, loader.settings.to_dict(), config, tag, loader.synthetic)
+    result = fit(split, tag, True)
     report_text = write_evaluation(
         result, spec, tag, f"{tag}.h5", config.reports_dir, config.plots_dir, bool(spec.patience)
     )
+    write_member_evaluations(result, spec, tag, f"{tag}.h5", config)
     metadata = {
         **result.config,
         "protocol": "holdout",
         "evaluated_on": result.evaluated_on,
         "metrics": result.metrics,
-        "epochs_run": len(result.history["loss"]),
+        "epochs_run": epochs_run(result),
         "data_parallel_devices": data_parallel_devices(),
         "run": config.to_dict(),
     }
@@ -173,7 +187,7 @@ def cross_validate(spec: ModelSpec, loader: RAVDESSDataLoader, config: RunConfig
     if config.folds is None:
         raise ValueError("cross_validate needs config.folds (the number of actor folds)")
     started = time.time()
-    X, y, info = load_training_inputs(loader, spec)
+    info, fit = prepared_fit(spec, loader, config)
     folds = actor_folds(info["actor"].to_numpy(), config.folds, seed=config.seed)
     fold_rows = []
     # Each finished fold's evaluation is kept until the whole run is written: a run killed
@@ -181,9 +195,7 @@ def cross_validate(spec: ModelSpec, loader: RAVDESSDataLoader, config: RunConfig
     evaluation_files = []
     for index, split in enumerate(folds, start=1):
         tag = f"{spec.file_stem}_fold{index}"
-        result = fit_and_evaluate(
-            spec, X, y, split, loader.settings.to_dict(), config, tag, loader.synthetic, keep_model=False
-        )
+        result = fit(split, tag, False)
         evaluation_files.append(result.evaluation_file)
         write_evaluation(
             result,
@@ -194,6 +206,7 @@ def cross_validate(spec: ModelSpec, loader: RAVDESSDataLoader, config: RunConfig
             config.plots_dir,
             bool(spec.patience),
         )
+        write_member_evaluations(result, spec, tag, f"fold {index} of {config.folds}, not saved", config)
         fold_rows.append(
             {
                 "fold": index,
@@ -202,7 +215,14 @@ def cross_validate(spec: ModelSpec, loader: RAVDESSDataLoader, config: RunConfig
                 "train_actors": actor_ranges(split.train_actors),
                 "samples": len(result.y_true),
                 **result.metrics,
-                "epochs_run": len(result.history["loss"]),
+                "epochs_run": epochs_run(result),
+                # An ensemble's members on the same fold, so the table shows what pooling adds.
+                **{
+                    f"{view}_{metric}": value
+                    for view, metrics in result.config.get("member_metrics", {}).items()
+                    for metric, value in metrics.items()
+                    if metric in METRICS
+                },
             }
         )
         print(f"fold {index}: " + ", ".join(f"{k} {v:.3f}" for k, v in result.metrics.items()))
