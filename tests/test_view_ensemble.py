@@ -93,25 +93,18 @@ def test_the_ensemble_preset_takes_no_other_network() -> None:
 # --------------------------------------------------------------------------- trained on the demo voices
 
 
-def run_dirs(root: Path) -> list[str]:
-    return [arg for kind in ("models", "plots", "reports") for arg in (f"--{kind}-dir", str(root / kind))]
+def ensemble_run(demo_audio: Path, channel: str, epochs: int, root: Path, *options: str) -> list[str]:
+    """``train_models.py`` options of a quiet ``--preset ensemble`` run of one channel, writing under ``root``."""
+    dirs = [arg for kind in ("models", "plots", "reports") for arg in (f"--{kind}-dir", str(root / kind))]
+    models = ["--models", f"audio-{channel}", "--preset", "ensemble", "--epochs", str(epochs)]
+    return ["--data-dir", str(demo_audio), *models, "--verbose", "0", *options, *dirs]
 
 
 @pytest.fixture(scope="module")
 def trained(demo_audio: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An ensemble trained on actors 1-4, its weight chosen on actor 5, tested on actor 6 (2 epochs per member)."""
     root = tmp_path_factory.mktemp("ensemble")
-    args = [
-        "--data-dir",
-        str(demo_audio),
-        "--models",
-        "audio-speech",
-        "--preset",
-        "ensemble",
-        "--epochs",
-        "2",
-    ]
-    args += ["--test-actors", "6", "--val-actors", "5", "--verbose", "0", *run_dirs(root)]
+    args = ensemble_run(demo_audio, "speech", 2, root, "--test-actors", "6", "--val-actors", "5")
     assert train_models.main(args) == 0
     return root
 
@@ -258,18 +251,10 @@ def test_the_weight_is_chosen_on_the_validation_actors_only(
         return 0.25
 
     monkeypatch.setattr(ensembles, "late_fusion_weight", spy)
-    args = [
-        "--data-dir",
-        str(demo_audio),
-        "--models",
-        "audio-speech",
-        "--preset",
-        "ensemble",
-        "--epochs",
-        "1",
-    ]
     # Twice as many test recordings as validation ones: a weight chosen on the wrong actors shows.
-    args += ["--test-actors", "5,6", "--val-actors", "4", "--verbose", "0", "--no-refit", *run_dirs(tmp_path)]
+    args = ensemble_run(
+        demo_audio, "speech", 1, tmp_path, "--test-actors", "5,6", "--val-actors", "4", "--no-refit"
+    )
     assert train_models.main(args) == 0
     validation = speech(demo_audio, 4)
     assert [n for n, _ in seen] == [len(validation)]
@@ -282,8 +267,7 @@ def test_the_weight_is_chosen_on_the_validation_actors_only(
 def test_cross_validation_shows_the_members_and_resumes_a_fold_that_finished(
     demo_audio: Path, tmp_path: Path, monkeypatch, capsys
 ) -> None:
-    args = ["--data-dir", str(demo_audio), "--models", "audio-song", "--preset", "ensemble", "--epochs", "1"]
-    args += ["--folds", "2", "--no-refit", "--verbose", "0", *run_dirs(tmp_path)]
+    args = ensemble_run(demo_audio, "song", 1, tmp_path, "--folds", "2", "--no-refit")
     fit = ensembles.fit_and_evaluate
 
     def killed_in_fold_2(spec, inputs, y, split, settings, config, tag, *rest, **kwargs):

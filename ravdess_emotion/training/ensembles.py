@@ -38,8 +38,8 @@ from ravdess_emotion.models import (
 from ravdess_emotion.training.config import RunConfig
 from ravdess_emotion.training.fitting import (
     FitResult,
+    finished_fit,
     fit_and_evaluate,
-    read_evaluation,
     refit_on_train_and_val,
     store_evaluation,
 )
@@ -155,11 +155,8 @@ def fit_view_ensemble(
     key = hashlib.sha256(json.dumps(key_source, sort_keys=True, default=str).encode()).hexdigest()[:12]
     backup_root = config.models_dir / ".backup"
     evaluation_file = None if keep_model else backup_root / f"{tag}_{key}.evaluation.json"
-    if evaluation_file is not None:
-        finished = read_evaluation(evaluation_file, y[rows])
-        if finished is not None:
-            print(f"{tag} finished before the interruption: its evaluation is read from {evaluation_file}")
-            return FitResult(model=None, **finished, evaluation_file=evaluation_file)
+    if (finished := finished_fit(evaluation_file, y[rows], tag)) is not None:
+        return finished
 
     fits: dict[str, FitResult] = {}
     validation: dict[str, np.ndarray] = {}

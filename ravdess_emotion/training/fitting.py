@@ -124,11 +124,8 @@ def fit_and_evaluate(
     evaluated_on = "test" if len(split.test) else "validation"
     rows = split.test if len(split.test) else split.val
     evaluation_file = None if keep_model else backup_root / f"{tag}_{config_key}.evaluation.json"
-    if evaluation_file is not None:
-        finished = read_evaluation(evaluation_file, y[rows])
-        if finished is not None:
-            print(f"{tag} finished before the interruption: its evaluation is read from {evaluation_file}")
-            return FitResult(model=None, **finished, evaluation_file=evaluation_file)
+    if (finished := finished_fit(evaluation_file, y[rows], tag)) is not None:
+        return finished
     model = new_model(spec, X, config)
     # What the first fit leaves for its refit, kept until the refit ends: a kill during the
     # refit then resumes the refit, instead of training the first model again.
@@ -320,6 +317,17 @@ def _read_first_fit(path: Path) -> dict[str, object] | None:
         return record if {"history", "refit_settings", "y_pred"} <= set(record) else None
     except (OSError, ValueError, TypeError):
         return None
+
+
+def finished_fit(evaluation_file: Path | None, y_true: np.ndarray, tag: str) -> FitResult | None:
+    """The fit ``tag`` as it finished before a kill (its evaluation read back), or None: none stored, or a model kept."""
+    if evaluation_file is None:
+        return None
+    finished = read_evaluation(evaluation_file, y_true)
+    if finished is None:
+        return None
+    print(f"{tag} finished before the interruption: its evaluation is read from {evaluation_file}")
+    return FitResult(model=None, **finished, evaluation_file=evaluation_file)
 
 
 def store_evaluation(path: Path, evaluation: dict[str, object], config: dict[str, object]) -> None:

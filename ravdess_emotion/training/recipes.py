@@ -128,17 +128,6 @@ class Preset:
         return FeatureSettings.from_dict({**FeatureSettings().to_dict(), **self.audio_features})
 
 
-BEST_AUDIO_FEATURES: dict[str, object] = {
-    "au_features": "means",
-    "au_normalization": "zscore+rank",
-    "audio_features": "functionals",
-    "speaker_norm": True,
-    "sample_rate": 16000,
-    "n_fft": 1024,
-    "hop_length": 160,
-}
-"""The feature settings of ``--preset best`` (and of the first member of ``--preset ensemble``)."""
-
 PRESETS: dict[str, Preset] = {
     preset.name: preset
     for preset in (
@@ -183,7 +172,15 @@ PRESETS: dict[str, Preset] = {
             # Late fusion measured above early fusion on real speech (benchmarks/faces.py --folds 5:
             # 0.882 against 0.861).
             fusion_au_model=AudioAULateFusion,
-            audio_features=BEST_AUDIO_FEATURES,
+            audio_features={
+                "au_features": "means",
+                "au_normalization": "zscore+rank",
+                "audio_features": "functionals",
+                "speaker_norm": True,
+                "sample_rate": 16000,
+                "n_fft": 1024,
+                "hop_length": 160,
+            },
             # Song measured worse with these copies (benchmarks/audio.py --folds 5: 0.891 without,
             # 0.819 with); speech better (0.631 without, 0.682 with).
             speed_perturbation={"speech": (0.9, 0.95, 1.05, 1.1)},
@@ -197,26 +194,19 @@ PRESETS: dict[str, Preset] = {
             # penalised optimum; stopping early would cut that short.
             patience=0,
         ),
-        Preset(
-            "ensemble",
-            "the two audio models pooled into one: --preset best's logistic regression on functionals and "
-            "--preset cnn-lstm's CNN-LSTM on 40 MFCC x 216, each trained with its own recipe (and "
-            "speaker prior), their log-probabilities weighted by the weight that fits the validation "
-            "actors best, then both refit; faces as --preset best",
-            AudioViewsEnsemble,
-            AUEmotionLogistic,
-            fusion_au_model=AudioAULateFusion,
-            # The first member's features: the command line's feature options change these.
-            audio_features=BEST_AUDIO_FEATURES,
-            speed_perturbation={"speech": (0.9, 0.95, 1.05, 1.1)},
-            enrollment_sizes=ENROLLMENT_SIZES,
-            epochs=60,
-            batch_size=32,
-            refit=True,
-            patience=0,
-        ),
     )
 }
+# --preset best's recipe (its speeds, enrollment copies and face models) with the ensemble as
+# its audio model; each member's own recipe is in ENSEMBLE_MEMBERS.
+PRESETS["ensemble"] = replace(
+    PRESETS["best"],
+    name="ensemble",
+    description="the two audio models pooled into one: --preset best's logistic regression on "
+    "functionals and --preset cnn-lstm's CNN-LSTM on 40 MFCC x 216, each trained with its own "
+    "recipe (and speaker prior), their log-probabilities weighted by the weight that fits the "
+    "validation actors best, then both refit; faces as --preset best",
+    audio_model=AudioViewsEnsemble,
+)
 
 ENSEMBLE_MEMBERS: dict[str, tuple[str, dict[str, object]]] = {
     "functionals": ("best", {}),
