@@ -9,14 +9,17 @@ the baseline of the same run, without (``--enrollment-copies none``: standardise
 each actor's own recordings only). Each test actor is then predicted through
 ``ravdess_emotion.prediction.standardize_audio_by_speaker``, what ``predict.py`` runs:
 
-- targets: the actor's recordings of statement 2 ("Dogs are sitting by the door");
+- targets, in two splits of each actor's recordings (:func:`target_split`):
+  ``statement``, the recordings of statement 2 ("Dogs are sitting by the door"), enrolled
+  from statement 1; ``halves``, a random half of the recordings, enrolled from the other
+  half (both sentences in each, as a user's random recordings would be);
 - batch: standardised by all of the actor's recordings (both statements), as the main
   benchmark and the cross-validation of ``train_models.py`` do;
 - independent: no recording of the actor known (``--speaker-groups none``);
-- enrolled k: ``k`` recordings of statement 1 drawn at random (``--draws`` draws),
-  never a target (``--enroll``);
-- unbalanced: enrolled with the actor's neutral and calm recordings of statement 1 only
-  (6 recordings), as a user's everyday speech would be.
+- enrolled k: ``k`` recordings of the enrollment pool drawn at random (``--draws``
+  draws), never a target (``--enroll``);
+- unbalanced: enrolled with the pool's neutral and calm recordings only (6 recordings
+  of statement 1), as a user's everyday speech would be.
 
     python -m benchmarks.speakers --ravdess ../shared/ravdess --folds 5
     python -m benchmarks.speakers --preset cnn-lstm --prior-copies prior --channels speech
@@ -64,6 +67,28 @@ def recipes(preset: str, prior_copies: tuple[int, ...]) -> dict[str, tuple[str, 
     }
 
 
+TARGET_SPLITS = ("statement", "halves")
+"""How a test actor's recordings are split into targets and the enrollment pool (:func:`target_split`)."""
+
+
+def target_split(
+    statement: np.ndarray, split: str, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(targets, pool)``: indices into one actor's recordings, disjoint.
+
+    ``statement``: the recordings of statement 2 are the targets and those of statement
+    1 the pool, so every enrolled recording says the other sentence. ``halves``: a
+    random half of the recordings are the targets and the other half the pool, both
+    sentences in each, as a user's random recordings would be.
+    """
+    if split == "statement":
+        return np.flatnonzero(statement == 2), np.flatnonzero(statement == 1)
+    if split == "halves":
+        order = rng.permutation(len(statement))
+        return np.sort(order[: len(order) // 2]), np.sort(order[len(order) // 2 :])
+    raise ValueError(f"split must be one of {TARGET_SPLITS}, not {split!r}")
+
+
 def ways_of_actor(
     model: EmotionModel,
     raw: np.ndarray,
@@ -72,12 +97,11 @@ def ways_of_actor(
     rows: np.ndarray,
     draws: int,
     rng: np.random.Generator,
+    split: str = "statement",
 ) -> dict[str, float]:
-    """Accuracy on one test actor's statement-2 recordings for every way of knowing the actor; NaN where impossible."""
+    """Accuracy on one test actor's targets (:func:`target_split`) for every way of knowing the actor; NaN where impossible."""
     paths = [Path(name) for name in info["filename"].iloc[rows]]
-    statement = info["statement"].to_numpy()[rows]
-    targets = np.flatnonzero(statement == 2)
-    pool = np.flatnonzero(statement == 1)
+    targets, pool = target_split(info["statement"].to_numpy()[rows], split, rng)
     actor = f"actor-{int(info['actor'].iloc[rows[0]]):02d}"
     features = [raw[rows[i]][None] for i in range(len(rows))]
     target_features = [features[i] for i in targets]
@@ -166,23 +190,33 @@ def main(argv: list[str] | None = None) -> int:
             actors = info["actor"].to_numpy()
             folds = actor_folds(actors, args.folds, seed=args.seed)
             fold_actors[channel] = [split.test_actors for split in folds]
-            rng = np.random.default_rng(args.seed)
-            for index, split in enumerate(folds, start=1):
+            # One stream of draws per split, so that adding a split leaves the others' draws as they were.
+            rngs = {
+                split: np.random.default_rng([args.seed, i] if i else args.seed)
+                for i, split in enumerate(TARGET_SPLITS)
+            }
+            for index, fold_split in enumerate(folds, start=1):
                 tag = f"speakers_{recipe}_{channel}_fold{index}"
-                fit = fit_and_evaluate(spec, inputs, y, split, loader.settings.to_dict(), config, tag)
+                fit = fit_and_evaluate(spec, inputs, y, fold_split, loader.settings.to_dict(), config, tag)
                 fit.model.metadata = {**fit.config, **fit.model.metadata}  # what saving would write beside it
-                per_actor = [
-                    ways_of_actor(fit.model, raw, y, info, np.flatnonzero(actors == actor), args.draws, rng)
-                    for actor in split.test_actors
-                ]
-                fold = pd.DataFrame(per_actor).mean()
-                rows.append({"recipe": label, "channel": channel, "fold": index, **fold.to_dict()})
-                print(rows[-1], flush=True)
+                for split, rng in rngs.items():
+                    per_actor = [
+                        ways_of_actor(
+                            fit.model, raw, y, info, np.flatnonzero(actors == actor), args.draws, rng, split
+                        )
+                        for actor in fold_split.test_actors
+                    ]
+                    fold = pd.DataFrame(per_actor).mean()
+                    rows.append(
+                        {"recipe": label, "channel": channel, "split": split, "fold": index, **fold.to_dict()}
+                    )
+                    print(rows[-1], flush=True)
     table = pd.DataFrame(rows)
     table.to_csv(args.reports_dir / f"{stem}.csv", index=False)
-    ways = [c for c in table.columns if c not in ("recipe", "channel", "fold") and "draw std" not in c]
+    keys = ("recipe", "channel", "split", "fold")
+    ways = [c for c in table.columns if c not in keys and "draw std" not in c]
     summary = []
-    for (recipe, channel), group in table.groupby(["recipe", "channel"], sort=False):
+    for (recipe, channel, split), group in table.groupby(["recipe", "channel", "split"], sort=False):
         for way in ways:
             values = group[way].dropna()
             draw_std = f"{way} draw std"
@@ -190,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     "channel": channel,
                     "recipe": recipe,
+                    "split": split,
                     "way": way,
                     "accuracy": f"{values.mean():.3f} ± {values.std(ddof=1):.3f}"
                     if len(values)
@@ -199,11 +234,13 @@ def main(argv: list[str] | None = None) -> int:
             )
     summary_table = pd.DataFrame(summary)
     wide = summary_table.pivot_table(
-        index="way", columns=["channel", "recipe"], values="accuracy", aggfunc="first", sort=False
+        index=["split", "way"], columns=["channel", "recipe"], values="accuracy", aggfunc="first", sort=False
     )
     text = (
-        f"Accuracy on each test actor's statement-2 recordings ({args.folds}-fold actor cross-validation, "
-        f"mean ± std over folds; enrollments from statement 1, {args.draws} draws each):\n\n"
+        f"Accuracy on each test actor's targets ({args.folds}-fold actor cross-validation, mean ± std over "
+        f"folds, {args.draws} enrollment draws each). Split 'statement': the targets are the recordings of "
+        "statement 2, the enrollments from statement 1; 'halves': a random half of the actor's recordings "
+        "are the targets, the enrollments from the other half.\n\n"
         f"{wide.to_markdown()}\n\nIn long form, with the spread over draws:\n\n"
         f"{summary_table.to_markdown(index=False)}\n\n{time.time() - started:.0f} s in all\n"
     )

@@ -3,6 +3,7 @@
 The benchmark itself trains on real RAVDESS audio for minutes; README numbers come from it.
 """
 
+import numpy as np
 import pytest
 
 from benchmarks import speakers
@@ -29,3 +30,16 @@ def test_options_that_cannot_be_benchmarked_are_refused(options: list[str], mess
     with pytest.raises(SystemExit) as exit_info:
         speakers.main(options)
     assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_target_splits_keep_targets_and_enrollment_pool_apart() -> None:
+    statement = np.tile([1, 2], 30)
+    targets, pool = speakers.target_split(statement, "statement", np.random.default_rng(0))
+    assert (statement[targets] == 2).all() and (statement[pool] == 1).all()
+    targets, pool = speakers.target_split(statement, "halves", np.random.default_rng(0))
+    assert len(targets) == len(pool) == 30 and not set(targets) & set(pool)
+    assert set(statement[targets]) == set(statement[pool]) == {1, 2}  # both sentences on each side
+    other, _ = speakers.target_split(statement, "halves", np.random.default_rng(1))
+    assert set(other) != set(targets)  # a random half, not a fixed one
+    with pytest.raises(ValueError, match="split must be one of"):
+        speakers.target_split(statement, "actors", np.random.default_rng(0))
