@@ -19,7 +19,8 @@ each actor's own recordings only). Each test actor is then predicted through
 - enrolled k: ``k`` recordings of the enrollment pool drawn at random (``--draws``
   draws), never a target (``--enroll``);
 - unbalanced: enrolled with the pool's neutral and calm recordings only (6 recordings
-  of statement 1), as a user's everyday speech would be.
+  in ``statement``, where the pool is statement 1; about 6 in ``halves``, as many as the
+  random half holds), as a user's everyday speech would be.
 
     python -m benchmarks.speakers --ravdess ../shared/ravdess --folds 5
     python -m benchmarks.speakers --preset cnn-lstm --prior-copies prior --channels speech
@@ -97,7 +98,7 @@ def ways_of_actor(
     rows: np.ndarray,
     draws: int,
     rng: np.random.Generator,
-    split: str = "statement",
+    split: str,
 ) -> dict[str, float]:
     """Accuracy on one test actor's targets (:func:`target_split`) for every way of knowing the actor; NaN where impossible."""
     paths = [Path(name) for name in info["filename"].iloc[rows]]
