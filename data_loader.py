@@ -25,17 +25,15 @@ import numpy as np
 
 from ravdess_emotion.core.errors import MediaError
 from ravdess_emotion.core.ravdess import EMOTIONS
-from ravdess_emotion.features.audio import (
-    compile_audio_code,
-    extract_audio_features,
-    extract_mfcc,
-    load_audio_samples,
-)
+from ravdess_emotion.features.audio import extract_mfcc, load_audio_samples
 from ravdess_emotion.features.caches import CacheError, load_features, save_features
-from ravdess_emotion.features.loader import RAVDESSDataLoader, WorkerCrashError
+from ravdess_emotion.features.clips import ClipSet
+from ravdess_emotion.features.extraction import WorkerCrashError
+from ravdess_emotion.features.loader import RAVDESSDataLoader
 from ravdess_emotion.features.options import add_data_dir_argument, add_feature_arguments, settings_from_args
 from ravdess_emotion.features.settings import FEATURE_VERSION, FeatureSettings
 from ravdess_emotion.features.video import sample_frames
+from ravdess_emotion.features.views import compile_audio_code, extract_audio_features
 
 __all__ = [
     "FEATURE_VERSION",
@@ -63,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--kinds",
         default="audio,video,fusion",
-        help="comma-separated: audio, video, fusion (default %(default)s)",
+        help="comma-separated kinds of model whose features to extract: audio, video, fusion, au, fusion_au "
+        "(default %(default)s)",
     )
     parser.add_argument(
         "--channels", default="speech,song", help="comma-separated: speech, song (default %(default)s)"
@@ -98,12 +97,14 @@ def main(argv: list[str] | None = None) -> int:
                 if rows.empty:
                     print(f"{kind:6s} {channel:6s}: no files, skipped")
                     continue
-                if kind == "audio":
-                    _, y = loader.load_audio_dataset(channel)
+                features, y, _ = loader.load_views(loader.views_of(kind), channel, label=kind)
+                # Frames go to the frame store, one file per clip; one view's features to one cache file.
+                if isinstance(features, ClipSet):
+                    where = features.folder
+                elif isinstance(features, np.ndarray):
                     where = loader.cache_path(kind, channel)
-                else:  # frames go to the frame store, one file per clip
-                    clips, y, _ = loader.video_cache(kind, channel)
-                    where = clips.folder
+                else:
+                    where = loader.cache_dir
                 counts = np.bincount(y, minlength=len(EMOTIONS))
                 print(f"{kind:6s} {channel:6s}: {len(y)} samples -> {where}  per emotion {counts.tolist()}")
     except (OSError, ValueError, MediaError, WorkerCrashError) as error:

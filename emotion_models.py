@@ -27,6 +27,7 @@ from dataclasses import replace
 from typing import Any
 
 from ravdess_emotion.features.settings import FeatureSettings
+from ravdess_emotion.features.views import resolve_views
 from ravdess_emotion.models import (
     MODEL_CLASSES,
     AudioAUEmotionFusion,
@@ -42,7 +43,7 @@ from ravdess_emotion.models import (
     MultimodalEmotionFusion,
     VideoEmotion3DCNNLSTM,
 )
-from ravdess_emotion.training.recipes import ENSEMBLE_MEMBERS, PRESETS
+from ravdess_emotion.training.recipes import ENSEMBLE_MEMBERS, MODEL_SPECS, PRESETS, apply_preset
 
 __all__ = [
     "MODEL_CLASSES",
@@ -76,23 +77,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def default_input_shapes() -> dict[str, Any]:
-    """Each model class's input shape under the preset that trains it (the seed's MFCC and frame sizes)."""
-    mfcc = FeatureSettings()
-    best = PRESETS["best"].feature_settings()
-    seed = PRESETS["seed"].feature_settings()
-    shapes: dict[type[EmotionModel], Any] = {
-        AudioEmotionCNNLSTM: mfcc.audio_shape,
-        AudioEmotionAttentionCNNLSTM: mfcc.audio_shape,
-        AudioEmotionMLP: best.audio_shape,
-        AudioEmotionLogistic: best.audio_shape,
-        VideoEmotion3DCNNLSTM: mfcc.video_shape,
-        MultimodalEmotionFusion: (mfcc.audio_shape, mfcc.video_shape),
-        AUEmotionLogistic: best.au_shape,
-        AUEmotionLSTM: seed.au_shape,
-        AudioAUEmotionFusion: (mfcc.audio_shape, seed.au_shape),
-        AudioAULateFusion: (best.audio_shape, best.au_shape),
-    }
-    return {cls.__name__: shape for cls, shape in shapes.items()}
+    """Each model class's input shape: the views of the first recipe that trains it, under its preset's settings.
+
+    A class that no preset trains (the MLP, chosen by ``--audio-model``) reads its
+    example views at the seed's settings.
+    """
+    shapes: dict[str, Any] = {}
+    for preset in PRESETS.values():
+        for spec in (apply_preset(spec, preset) for spec in MODEL_SPECS.values()):
+            if spec.model_class.__name__ not in shapes and not spec.members:
+                settings = preset.feature_settings() if spec.follows_preset else FeatureSettings()
+                shapes[spec.model_class.__name__] = input_shape(spec.views, settings)
+    for name, cls in MODEL_CLASSES.items():
+        if name not in shapes and cls is not AudioViewsEnsemble:
+            shapes[name] = input_shape(cls.example_inputs, FeatureSettings())
+    return shapes
+
+
+def input_shape(views: tuple[str, ...], settings: FeatureSettings) -> Any:
+    """What ``build_model`` takes for a network reading ``views``: one shape, or one per view."""
+    shapes = [view.shape(settings) for view in resolve_views(views, settings)]
+    return shapes[0] if len(shapes) == 1 else tuple(shapes)
 
 
 def view_ensemble_of_untrained_members() -> AudioViewsEnsemble:
@@ -101,7 +106,7 @@ def view_ensemble_of_untrained_members() -> AudioViewsEnsemble:
     for view, (preset, changes) in ENSEMBLE_MEMBERS.items():
         settings = replace(PRESETS[preset].feature_settings(), **changes)
         members[view] = PRESETS[preset].audio_model()
-        members[view].build_model(settings.audio_shape)
+        members[view].build_model(input_shape(("audio",), settings))
     return AudioViewsEnsemble.of_members(members, dict.fromkeys(members, 1 / len(members)))
 
 

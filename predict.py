@@ -64,15 +64,12 @@ from ravdess_emotion.core.cli_text import plain_text
 from ravdess_emotion.core.ravdess import SYNTHETIC_NAME
 from ravdess_emotion.models import EmotionModel
 from ravdess_emotion.prediction import (
-    INPUT_EXTENSIONS,
     SPEAKER_GROUPS,
     NoSpeechError,
+    Predictor,
     audio_twin,
-    check_model,
     enrolled_speakers,
     expand_paths,
-    features_for,
-    predict_files,
     read_enrollments,
     save_enrollments,
     speaker_paths,
@@ -80,13 +77,11 @@ from ravdess_emotion.prediction import (
 
 __all__ = [
     "NoSpeechError",
+    "Predictor",
     "audio_twin",
     "build_parser",
-    "check_model",
     "expand_paths",
-    "features_for",
     "main",
-    "predict_files",
     "read_enrollments",
     "speaker_paths",
 ]
@@ -163,11 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     enrollments = None
     try:
         model = EmotionModel.load(args.model)
-        check_model(model, args.model)
-        paths = expand_paths(args.paths, INPUT_EXTENSIONS[model.kind])
+        predictor = Predictor.of_model(model, args.model)
+        paths = expand_paths(args.paths, predictor.extensions)
         if args.enroll:
             enrollments, enroll_problems = read_enrollments(
-                model, args.enroll, args.speaker_groups, args.speech_check
+                predictor, args.enroll, args.speaker_groups, args.speech_check
             )
             for problem in enroll_problems:
                 print(f"skipped: {problem}", file=sys.stderr)
@@ -185,12 +180,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not paths:
         print(
-            f"error: no {'/'.join(INPUT_EXTENSIONS[model.kind])} files in the given folders",
+            f"error: no {'/'.join(predictor.extensions)} files in the given folders",
             file=sys.stderr,
         )
         return 2
     try:
-        table, problems = predict_files(model, paths, args.speaker_groups, args.speech_check, enrollments)
+        table, problems = predictor.predict_files(paths, args.speaker_groups, args.speech_check, enrollments)
     except ValueError as error:
         print(f"error: {args.model}: {error}", file=sys.stderr)
         return 2

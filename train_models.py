@@ -48,7 +48,7 @@ import keras
 
 from ravdess_emotion.core.errors import MediaError
 from ravdess_emotion.core.ravdess import SYNTHETIC_NOTICE, is_synthetic, parse_actor_list
-from ravdess_emotion.features.loader import WorkerCrashError
+from ravdess_emotion.features.extraction import WorkerCrashError
 from ravdess_emotion.features.options import add_data_dir_argument, add_feature_arguments, settings_from_args
 from ravdess_emotion.training.config import RunConfig
 from ravdess_emotion.training.distribute import DistributionError, data_parallel_devices, enable_data_parallel

@@ -51,10 +51,11 @@ from tqdm.auto import tqdm
 from benchmarks.options import cross_validation_parser, organized_audio, row_config
 from benchmarks.records import fold_summary, write_record
 from ravdess_emotion.core.files import available_cores
-from ravdess_emotion.features.audio import compile_audio_code, load_audio_samples
-from ravdess_emotion.features.functionals import speaker_normalize
+from ravdess_emotion.features.audio import load_audio_samples
 from ravdess_emotion.features.loader import RAVDESSDataLoader
 from ravdess_emotion.features.settings import FeatureSettings
+from ravdess_emotion.features.speakers import standardize_within_speakers
+from ravdess_emotion.features.views import compile_audio_code
 from ravdess_emotion.training.metrics import classification_metrics
 from ravdess_emotion.training.recipes import PRESETS
 from ravdess_emotion.training.runs import cross_validate, loader_for
@@ -237,9 +238,12 @@ def main(argv: list[str] | None = None) -> int:
             raise RuntimeError("the MFCC and functionals datasets hold different files")  # same manifest rows
         svm_rows = (
             ("MFCC/log-mel statistics + SVM (baseline)", statistics),
-            ("statistics + per-speaker normalization + SVM", speaker_normalize(statistics, actors)),
+            ("statistics + per-speaker normalization + SVM", standardize_within_speakers(statistics, actors)),
             ("functionals + SVM, no per-speaker normalization", functionals),
-            ("functionals + per-speaker normalization + SVM", speaker_normalize(functionals, actors)),
+            (
+                "functionals + per-speaker normalization + SVM",
+                standardize_within_speakers(functionals, actors),
+            ),
         )
         for name, features in svm_rows:
             rows.append(_row(name, channel, args.folds, svm_folds(features, y, folds)))

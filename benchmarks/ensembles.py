@@ -7,7 +7,7 @@ fold's training actors: ``--preset best`` (logistic regression on 1,456 function
 40`` for the 40 x 216 that measured best on song), each as its preset
 trains it (standardised per speaker, with a speaker prior). Neither is refit, so the fold's validation actors stay
 unseen by both. Every validation and test recording is predicted by each member in two of
-the ways ``predict.py`` runs (``ravdess_emotion.prediction.standardize_audio_by_speaker``):
+the ways ``predict.py`` runs (``ravdess_emotion.features.speakers.standardize_by_ways``):
 
 - batch: standardised by all of the actor's recordings (as the cross-validation of
   ``train_models.py`` does);
@@ -15,7 +15,7 @@ the ways ``predict.py`` runs (``ravdess_emotion.prediction.standardize_audio_by_
   (``--speaker-groups none``).
 
 The ensemble is ``softmax(w log p_functionals + (1 - w) log p_mfcc)``
-(``ravdess_emotion.models.late_fusion_log_probabilities``), with ``w = 0.5`` and with
+(``ravdess_emotion.models.fusion.late_fusion_log_probabilities``), with ``w = 0.5`` and with
 ``w`` chosen from 0, 0.05, ..., 1 by log-loss on the fold's validation actors only, for
 each way. Every row comes from the same run, so the ensemble is compared with its
 members on the same models and folds.
@@ -48,8 +48,10 @@ from sklearn.metrics import balanced_accuracy_score
 from benchmarks.options import cross_validation_parser, organized_audio, row_config
 from benchmarks.records import write_record
 from ravdess_emotion.core.files import write_atomically
-from ravdess_emotion.models import EmotionModel, late_fusion_log_probabilities, late_fusion_weight
-from ravdess_emotion.prediction import standardize_audio_by_speaker
+from ravdess_emotion.features.speakers import SpeakerPrior, standardize_by_ways
+from ravdess_emotion.models import EmotionModel
+from ravdess_emotion.models.fusion import POOLING_WEIGHTS, late_fusion_log_probabilities, late_fusion_weight
+from ravdess_emotion.prediction import speaker_of
 from ravdess_emotion.training.fitting import fit_and_evaluate
 from ravdess_emotion.training.recipes import PRESETS
 from ravdess_emotion.training.runs import load_training_inputs, loader_for
@@ -57,8 +59,6 @@ from ravdess_emotion.training.splits import ActorSplit, actor_folds
 
 MEMBERS = {"functionals": "best", "mfcc": "cnn-lstm"}
 """The two members: feature view -> the preset that trains it."""
-WEIGHTS = np.round(np.linspace(0.0, 1.0, 21), 2)
-"""The weights of the functionals member tried on the validation actors."""
 WAYS = {"batch": "auto", "independent": "none"}
 """Way of knowing the speaker -> ``predict.py --speaker-groups``."""
 
@@ -71,13 +71,13 @@ def member_log_probabilities(
     ``grouping`` is ``"auto"`` (each RAVDESS actor by all of its given recordings) or
     ``"none"`` (the speaker prior alone). Every file must be predicted.
     """
-    features = [raw[i][None] for i in rows]
-    normalized, kept, _, problems = standardize_audio_by_speaker(
-        model, features, [paths[i] for i in rows], grouping
-    )
-    if len(kept) != len(rows):
-        raise RuntimeError(f"the model left out {len(rows) - len(kept)} files: {problems[:3]}")
-    return np.log(np.clip(model.predict(normalized), 1e-12, 1.0))
+    stored = model.metadata.get("speaker_prior")
+    prior = None if stored is None else SpeakerPrior.from_dict(stored)
+    speakers = None if grouping == "none" else [speaker_of(paths[i], grouping) for i in rows]
+    result = standardize_by_ways(raw[rows], [str(paths[i]) for i in rows], prior, speakers)
+    if len(result.kept) != len(rows):
+        raise RuntimeError(f"the model left out {len(rows) - len(result.kept)} files: {result.problems[:3]}")
+    return np.log(np.clip(model.predict(result.features), 1e-12, 1.0))
 
 
 def scores(log_probabilities: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -119,7 +119,7 @@ def fold_rows(
     rows, chosen = [], {}
     for way in WAYS:
         functionals, mfcc = (log_probabilities[member][way] for member in MEMBERS)
-        weight = late_fusion_weight(functionals["val"], mfcc["val"], y_val, WEIGHTS)
+        weight = late_fusion_weight(functionals["val"], mfcc["val"], y_val, POOLING_WEIGHTS)
         chosen[way] = weight
         candidates = {
             labels["functionals"]: functionals["test"],

@@ -41,7 +41,7 @@ from benchmarks.options import SHARED, cross_validation_parser, row_config
 from benchmarks.records import fold_summary, write_record
 from ravdess_emotion.core.ravdess import parse_actor_list
 from ravdess_emotion.corpus.organize import organize
-from ravdess_emotion.models import AudioAUEmotionFusion, AudioAULateFusion
+from ravdess_emotion.models import MODEL_CLASSES, AudioAUEmotionFusion, AudioAULateFusion
 from ravdess_emotion.training.recipes import PRESETS
 from ravdess_emotion.training.runs import cross_validate, loader_for
 
@@ -86,8 +86,6 @@ STEPS: dict[str, tuple[str, str, str, dict[str, object], str | None]] = {
     ),
 }
 """Name -> (table row, model, network, feature settings over ``--preset best``'s, the row it builds on)."""
-
-_NETWORKS = {cls.__name__: cls for cls in (AudioAUEmotionFusion, AudioAULateFusion)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,9 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             cache_dir=args.work_dir / "features",
             audio_settings=replace(BEST_SETTINGS, **settings),
         )
-        spec = config.specs()[0]
-        if network in _NETWORKS:
-            spec = replace(spec, model_class=_NETWORKS[network])
+        spec = replace(config.specs()[0], model_class=MODEL_CLASSES[network])
         result = cross_validate(spec, loader_for(spec, config), config)
         fold_actors[step] = [parse_actor_list(str(actors)) for actors in result.folds["test_actors"]]
         rows.append(

@@ -7,7 +7,7 @@ training actors twice: with a speaker prior and enrollment copies
 (``train_models.py --enrollment-copies 1,3,10``; ``--prior-copies`` sets them) and, as
 the baseline of the same run, without (``--enrollment-copies none``: standardised by
 each actor's own recordings only). Each test actor is then predicted through
-``ravdess_emotion.prediction.standardize_audio_by_speaker``, what ``predict.py`` runs:
+``ravdess_emotion.features.speakers.standardize_by_ways``, what ``predict.py`` runs:
 
 - targets, in two splits of each actor's recordings (:func:`target_split`):
   ``statement``, the recordings of statement 2 ("Dogs are sitting by the door"), enrolled
@@ -46,9 +46,9 @@ import pandas as pd
 from benchmarks.options import cross_validation_parser, organized_audio, row_config
 from benchmarks.records import write_record
 from ravdess_emotion.features.speakers import ENROLLMENT_SIZES as TRAINING_ENROLLMENT_SIZES
-from ravdess_emotion.features.speakers import Enrollment
+from ravdess_emotion.features.speakers import SpeakerPrior, standardize_by_ways
 from ravdess_emotion.models import EmotionModel
-from ravdess_emotion.prediction import standardize_audio_by_speaker
+from ravdess_emotion.prediction import speaker_of
 from ravdess_emotion.training.fitting import fit_and_evaluate
 from ravdess_emotion.training.recipes import parse_enrollment_sizes
 from ravdess_emotion.training.runs import load_training_inputs, loader_for
@@ -104,9 +104,12 @@ def ways_of_actor(
     paths = [Path(name) for name in info["filename"].iloc[rows]]
     targets, pool = target_split(info["statement"].to_numpy()[rows], split, rng)
     actor = f"actor-{int(info['actor'].iloc[rows[0]]):02d}"
-    features = [raw[rows[i]][None] for i in range(len(rows))]
-    target_features = [features[i] for i in targets]
-    target_paths = [paths[i] for i in targets]
+    stored = model.metadata.get("speaker_prior")
+    prior = None if stored is None else SpeakerPrior.from_dict(stored)
+    features, labels = raw[rows], [str(path) for path in paths]
+    speakers = [speaker_of(path) for path in paths]
+    target_features, target_labels = features[targets], [labels[i] for i in targets]
+    target_speakers = [speakers[i] for i in targets]
     truth = y[rows][targets]
 
     def accuracy(normalized: np.ndarray, kept: np.ndarray) -> float:
@@ -115,24 +118,26 @@ def ways_of_actor(
         return float((model.predict(normalized).argmax(axis=1) == truth).mean())
 
     def enrolled(chosen: np.ndarray) -> float:
-        enrollment = Enrollment(actor, raw[rows[chosen]], {})
-        normalized, kept, _, _ = standardize_audio_by_speaker(
-            model, target_features, target_paths, "auto", {actor: enrollment}
+        result = standardize_by_ways(
+            target_features,
+            target_labels,
+            prior,
+            target_speakers,
+            [actor] * len(targets),
+            {actor: raw[rows[chosen]]},
         )
-        return accuracy(normalized, kept)
+        return accuracy(result.features, result.kept)
 
     results: dict[str, float] = {}
-    normalized, kept, _, _ = standardize_audio_by_speaker(model, features, paths, "auto")
+    batch = standardize_by_ways(features, labels, prior, speakers)
     results["batch"] = (
-        float((model.predict(normalized[targets]).argmax(axis=1) == truth).mean())
-        if len(kept) == len(rows)
+        float((model.predict(batch.features[targets]).argmax(axis=1) == truth).mean())
+        if len(batch.kept) == len(rows)
         else float("nan")
     )
-    try:
-        normalized, kept, _, _ = standardize_audio_by_speaker(model, target_features, target_paths, "none")
-        results["independent"] = accuracy(normalized, kept)
-    except ValueError:  # a model without a speaker-independent way
-        results["independent"] = float("nan")
+    # Without a prior (a model trained without the speaker-independent way) no target is kept: NaN.
+    alone = standardize_by_ways(target_features, target_labels, prior)
+    results["independent"] = accuracy(alone.features, alone.kept)
     for k in ENROLLMENT_SIZES:
         scores = [enrolled(rng.choice(pool, size=min(k, len(pool)), replace=False)) for _ in range(draws)]
         results[f"enrolled {k}"] = float(np.mean(scores))

@@ -13,6 +13,9 @@ loader returns:
   rows, with copies standardised as an enrollment or no knowledge of the speaker would be;
 - :class:`StreamedClips`: a ``ClipSet`` of the frame store, read as :class:`VideoBatches`.
 
+:class:`MixupBatches` mixes training examples pairwise (mixup) for the models whose
+hyperparameters ask for it.
+
 :class:`VideoBatches` is the ``keras.utils.PyDataset`` that reads one batch at a time
 from the frame store (memory-mapped), scales it to float32 in [0, 1] and, for training
 only, augments it. Memory therefore depends on the batch size, never on the number of
@@ -210,6 +213,55 @@ class VideoBatches(keras.utils.PyDataset):
         if self.shuffle:
             np.random.default_rng([self.seed, self.epoch]).shuffle(order)
         return order
+
+
+# --------------------------------------------------------------------------- mixup
+
+
+class MixupBatches(keras.utils.PyDataset):
+    """Training batches of arrays mixed pairwise: mixup (Zhang et al. 2018).
+
+    Each batch is drawn from a new shuffle of the rows; every example is replaced by
+    ``λ x_i + (1 − λ) x_j`` with a random partner ``j`` of the same batch, and its
+    one-hot label likewise, ``λ`` drawn from Beta(α, α) per example.
+
+    Parameters
+    ----------
+    X : np.ndarray
+        Inputs, shape (n, ...).
+    y : np.ndarray
+        One-hot (or smoothed) labels, shape (n, classes).
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, batch_size: int, alpha: float, seed: int = 0) -> None:
+        super().__init__()
+        X, y = np.asarray(X), np.asarray(y, dtype=np.float32)
+        if y.ndim != 2 or len(y) != len(X):
+            raise ValueError(
+                f"mixup needs one-hot labels (n, classes) for the n inputs; got {y.shape} for {len(X)}"
+            )
+        if alpha <= 0:
+            raise ValueError(f"mixup's alpha must be positive, got {alpha}")
+        self.X, self.y, self.batch_size, self.alpha = X, y, int(batch_size), float(alpha)
+        self._rng = np.random.default_rng(seed)
+        self._order = self._rng.permutation(len(X))
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.X) / self.batch_size)
+
+    def on_epoch_end(self) -> None:
+        self._order = self._rng.permutation(len(self.X))
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        # A generator of its own per batch: the same batch whatever thread asks for it, and when.
+        rng = np.random.default_rng([int(rows[0]), index, len(self.X)])
+        weight = rng.beta(self.alpha, self.alpha, len(rows)).astype(np.float32)
+        partner = rows[rng.permutation(len(rows))]
+        shape = (len(rows),) + (1,) * (self.X.ndim - 1)
+        X = weight.reshape(shape) * self.X[rows] + (1 - weight.reshape(shape)) * self.X[partner]
+        y = weight[:, None] * self.y[rows] + (1 - weight[:, None]) * self.y[partner]
+        return X.astype(np.float32), y
 
 
 # --------------------------------------------------------------------------- training inputs

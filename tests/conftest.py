@@ -11,6 +11,7 @@ import pytest
 
 from benchmarks.options import cross_validation_parser
 from ravdess_emotion.features.settings import FeatureSettings
+from ravdess_emotion.features.views import audio_view
 from ravdess_emotion.models import AudioEmotionCNNLSTM
 
 SMALL_AUDIO_SETTINGS = FeatureSettings(n_mfcc=13, max_frames=40, video_frames=4, video_size=(16, 16))
@@ -58,7 +59,7 @@ def demo_audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def audio_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An untrained audio model (MFCC 13 x 40) saved as train_models.py saves it, with its feature settings."""
     model = AudioEmotionCNNLSTM()
-    model.build_model(SMALL_AUDIO_SETTINGS.audio_shape)
+    model.build_model(audio_view(SMALL_AUDIO_SETTINGS).shape(SMALL_AUDIO_SETTINGS))
     folder = tmp_path_factory.mktemp("model")
     metadata = {"features": SMALL_AUDIO_SETTINGS.to_dict(), "channel": "speech"}
     return model.save(folder / "audio.h5", metadata=metadata)

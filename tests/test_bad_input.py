@@ -51,6 +51,7 @@ from ravdess_emotion.features.caches import CacheError, load_features, save_feat
 from ravdess_emotion.features.loader import RAVDESSDataLoader
 from ravdess_emotion.features.settings import FeatureSettings
 from ravdess_emotion.features.video import sample_frames
+from ravdess_emotion.features.views import audio_view, view_named
 from ravdess_emotion.models import AudioEmotionCNNLSTM, EmotionModel, VideoEmotion3DCNNLSTM
 from tests.model_inputs import small_inputs, view_ensemble
 
@@ -464,7 +465,7 @@ def test_predict_refuses_foreign_or_tampered_models(
     elif case == "network file replaced":
         # Another network of the same class and shape under the name: its metadata is not this one's.
         other = AudioEmotionCNNLSTM()
-        other.build_model(SETTINGS.audio_shape)
+        other.build_model(audio_view(SETTINGS).shape(SETTINGS))
         other.save(tmp_path / "other.h5", metadata={"features": SETTINGS.to_dict()})
         _copy_model(audio_model, tmp_path, metadata)
         shutil.copyfile(tmp_path / "other.h5", model)
@@ -496,7 +497,7 @@ def test_wav_given_to_a_video_model_is_skipped(
 ) -> None:  # 34
     settings = FeatureSettings(video_frames=4, video_size=(16, 16))
     model = VideoEmotion3DCNNLSTM()
-    model.build_model(settings.video_shape)
+    model.build_model(view_named("frames").shape(settings))
     path = model.save(tmp_path / "video.keras", metadata={"features": settings.to_dict()})
     wav = tmp_path / "03-01-01-01-01-01-01.wav"
     wav.write_bytes(_wav(1))

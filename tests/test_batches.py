@@ -8,9 +8,11 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from ravdess_emotion.batches import (
     ArrayInputs,
+    MixupBatches,
     SpeedCopies,
     StreamedClips,
     VideoBatches,
@@ -252,3 +254,27 @@ def test_clips_stream_shuffled_and_augmented_for_fitting_only(tmp_path: Path) ->
         rows
     ].tolist()
     assert inputs.eval_data(rows)[0].y is None  # for predicting: no labels
+
+
+def test_mixup_mixes_each_example_with_a_partner_of_its_batch() -> None:
+    X = np.stack([np.full((2, 3), float(i), np.float32) for i in range(10)])
+    y = np.eye(10, dtype=np.float32)
+    batches = MixupBatches(X, y, batch_size=4, alpha=0.2, seed=1)
+    assert len(batches) == 3
+    seen = []
+    for index in range(len(batches)):
+        X_mixed, y_mixed = batches[index]
+        np.testing.assert_allclose(y_mixed.sum(axis=1), 1, rtol=1e-6)
+        # The label says the mix: x = sum of (label weight × the example's constant value).
+        np.testing.assert_allclose(X_mixed[:, 0, 0], y_mixed @ np.arange(10), rtol=1e-5)
+        assert (np.count_nonzero(y_mixed, axis=1) <= 2).all()
+        seen += np.flatnonzero(y_mixed.max(axis=0) > 0).tolist()
+        np.testing.assert_array_equal(batches[index][0], X_mixed)  # the same batch when asked again
+    assert sorted(set(seen)) == list(range(10))  # an epoch visits every example
+    first = batches[0][1]
+    batches.on_epoch_end()
+    assert not np.array_equal(batches[0][1], first)  # a new shuffle each epoch
+    with pytest.raises(ValueError, match="one-hot labels"):
+        MixupBatches(X, np.arange(10), batch_size=4, alpha=0.2)
+    with pytest.raises(ValueError, match="alpha must be positive"):
+        MixupBatches(X, y, batch_size=4, alpha=0)

@@ -7,6 +7,7 @@ import pytest
 
 from benchmarks import audio
 from benchmarks.options import row_config
+from ravdess_emotion.features.views import audio_view
 
 
 @pytest.mark.parametrize("network", list(audio.NETWORK_VARIANTS))
@@ -31,5 +32,8 @@ def test_the_mfcc_rows_differ_only_in_the_coefficients(
     config = row_config(args, tmp_path, "audio-speech", preset, tmp_path, **settings)
     default = row_config(args, tmp_path, "audio-speech", "cnn-lstm", tmp_path)
     assert config.audio_settings.n_mfcc == coefficients
-    assert config.audio_settings.audio_shape == (coefficients, default.audio_settings.max_frames)
+    assert audio_view(config.audio_settings).shape(config.audio_settings) == (
+        coefficients,
+        default.audio_settings.max_frames,
+    )
     assert config.specs() == default.specs()  # the same network, recipe and copies

@@ -12,7 +12,9 @@ import pytest
 
 from benchmarks import ensembles
 from benchmarks.options import row_config
+from ravdess_emotion.features.views import audio_view
 from ravdess_emotion.models import late_fusion_log_probabilities, late_fusion_weight
+from ravdess_emotion.models.fusion import POOLING_WEIGHTS
 from ravdess_emotion.training.config import RunConfig
 from ravdess_emotion.training.splits import ActorSplit, actor_folds
 
@@ -37,7 +39,7 @@ def test_the_weight_goes_to_the_member_that_knows_the_labels() -> None:
     y = np.array([0, 1, 2, 0, 1, 2])
     knows = np.eye(3)[y] * 4.0
     guesses = np.eye(3)[(y + 1) % 3] * 4.0
-    weights = ensembles.WEIGHTS
+    weights = POOLING_WEIGHTS
     assert late_fusion_weight(knows, guesses, y, weights) == 1.0
     assert late_fusion_weight(guesses, knows, y, weights) == 0.0
     # Two equally good members that err on different samples: a mix beats either alone.
@@ -87,7 +89,10 @@ def test_the_mfcc_members_coefficients_change_its_features_only(
     seed_sized, forty = member_config("mfcc", 13), member_config("mfcc", 40)
     assert ensembles.member_settings("mfcc", 13) == {}  # the default run is the preset itself
     assert (seed_sized.audio_settings.n_mfcc, forty.audio_settings.n_mfcc) == (13, 40)
-    assert forty.audio_settings.audio_shape == (40, seed_sized.audio_settings.max_frames)
+    assert audio_view(forty.audio_settings).shape(forty.audio_settings) == (
+        40,
+        seed_sized.audio_settings.max_frames,
+    )
     assert forty.specs() == seed_sized.specs()
     # The functionals member reads no MFCC images: the option leaves it as it is.
     assert member_config("functionals", 40) == member_config("functionals", 13)

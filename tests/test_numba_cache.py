@@ -3,7 +3,7 @@
 Two workers compiling the same numba function at once on a cold cache can leave the
 cache corrupt, after which ``librosa.yin`` segfaults in every process (numba issue
 10128). The loader compiles everything its workers run in the parent first
-(``ravdess_emotion.features.audio.compile_audio_code``). These tests start from an empty cache
+(``ravdess_emotion.features.views.compile_audio_code``). These tests start from an empty cache
 (``NUMBA_CACHE_DIR``, so the environment's own cache is never touched):
 
 - when the workers start, the cache already holds every function they use, and they
@@ -119,15 +119,16 @@ CRASHING_JOB = textwrap.dedent(
     import os
     import signal
 
-    import data_loader
     from ravdess_emotion.core.ravdess import parse_name
+    from ravdess_emotion.features.views.mfcc import MfccView
 
 
-    def crash_on_angry(path, settings):
-        # A segfault in native code, on the angry takes only.
-        if parse_name(path).emotion == 5:
-            os.kill(os.getpid(), signal.SIGSEGV)
-        return data_loader.extract_mfcc(path, settings)
+    class CrashOnAngry(MfccView):
+        def extract(self, path, settings):
+            # A segfault in native code, on the angry takes only.
+            if parse_name(path).emotion == 5:
+                os.kill(os.getpid(), signal.SIGSEGV)
+            return super().extract(path, settings)
     """
 )
 
@@ -140,7 +141,8 @@ def test_a_worker_that_dies_is_named_with_its_file_and_what_to_try(
     run_loader = (
         "import sys, data_loader, crashing_job\n"
         "from ravdess_emotion.features import loader\n"
-        "loader.extract_audio_job = crashing_job.crash_on_angry  # what the loader's workers run\n"
+        "# What the loader's workers run: a view they import from crashing_job.\n"
+        "loader.RAVDESSDataLoader.views_of = lambda self, kind: [crashing_job.CrashOnAngry()]\n"
         "sys.exit(data_loader.main(sys.argv[1:]))\n"
     )
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}

@@ -19,9 +19,11 @@ import pytest
 import predict
 import train_models
 from ravdess_emotion.core.ravdess import parse_name
-from ravdess_emotion.features.functionals import n_features, speaker_normalize
+from ravdess_emotion.features.enrollments import Enrollment
+from ravdess_emotion.features.functionals import n_features
 from ravdess_emotion.features.settings import FeatureSettings
-from ravdess_emotion.features.speakers import Enrollment, SpeakerPrior, standardize_within_speakers
+from ravdess_emotion.features.speakers import SpeakerPrior, standardize_within_speakers
+from ravdess_emotion.features.views import extract_audio_features
 from ravdess_emotion.models import EmotionModel
 
 
@@ -74,7 +76,7 @@ def expected_probabilities(
     prior = SpeakerPrior.from_dict(model.metadata["speaker_prior"])
 
     def raw(files: list[Path]) -> np.ndarray:
-        return np.concatenate([predict.features_for(f, "audio", settings) for f in files])
+        return np.concatenate([extract_audio_features(f, settings)[None] for f in files])
 
     targets_raw = raw(targets)
     known = raw(recordings) if recordings else targets_raw[:0]
@@ -135,8 +137,8 @@ def test_a_model_without_the_speaker_independent_way_says_what_it_can_do(
     code, table, _ = run_predict(capsys, models["before"], *files)
     model = EmotionModel.load(models["before"])
     settings = FeatureSettings.from_dict(model.metadata["features"])
-    raw = np.concatenate([predict.features_for(f, "audio", settings) for f in files])
-    expected = model.predict(speaker_normalize(raw, np.zeros(len(files))))
+    raw = np.concatenate([extract_audio_features(f, settings)[None] for f in files])
+    expected = model.predict(standardize_within_speakers(raw, np.zeros(len(files))))
     assert code == 0 and table["speaker_path"].eq("batch").all()
     np.testing.assert_allclose(probabilities(table, models["before"]), expected, atol=1e-4)
     code, _, err = run_predict(
@@ -304,7 +306,7 @@ def test_the_cnn_lstm_preset_standardises_a_batch_by_exactly_its_speakers_frames
     assert predict.speaker_paths(model) == ("batch", "enrollment") and "speaker_prior" not in model.metadata
     settings = FeatureSettings.from_dict(model.metadata["features"])
     files = speech(demo_audio, 5)
-    raw = np.concatenate([predict.features_for(f, "audio", settings) for f in files])
+    raw = np.concatenate([extract_audio_features(f, settings)[None] for f in files])
     code, table, _ = run_predict(capsys, model_path, *files)
     assert code == 0 and table["speaker_path"].eq("batch").all()
     expected = model.predict(standardize_within_speakers(raw, np.zeros(len(files))))

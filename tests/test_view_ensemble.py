@@ -24,6 +24,7 @@ import train_models
 from ravdess_emotion.core.ravdess import parse_name
 from ravdess_emotion.features.settings import FeatureSettings
 from ravdess_emotion.features.speakers import SpeakerPrior
+from ravdess_emotion.features.views import extract_audio_features
 from ravdess_emotion.models import (
     AudioViewsEnsemble,
     EmotionModel,
@@ -62,24 +63,38 @@ def test_an_ensemble_predicts_its_members_pooled_and_saves_as_one_file(suffix: s
     members = ensemble.members()
     by_hand = np.exp(
         late_fusion_log_probabilities(
-            np.log(members["functionals"].predict(X[0])), np.log(members["audio"].predict(X[1])), 0.7
+            np.log(members["functionals"].predict(X[0])), np.log(members["mfcc"].predict(X[1])), 0.7
         )
     )
     np.testing.assert_allclose(ensemble.predict(X), by_hand, atol=1e-5)
 
     loaded = EmotionModel.load(ensemble.save(tmp_path / f"ensemble{suffix}"))
     assert isinstance(loaded, AudioViewsEnsemble) and loaded.weights == pytest.approx(
-        {"functionals": 0.7, "audio": 0.3}
+        {"functionals": 0.7, "mfcc": 0.3}
     )
     np.testing.assert_allclose(loaded.predict(X), ensemble.predict(X), atol=1e-6)
     again = loaded.members()
     assert again["functionals"].metadata["features"] == {"view": "functionals"}
-    np.testing.assert_allclose(again["audio"].predict(X[1]), members["audio"].predict(X[1]), atol=1e-6)
-    np.testing.assert_allclose(
-        loaded.pool([m.predict(x) for m, x in zip(again.values(), X, strict=True)]), by_hand, atol=1e-5
+    np.testing.assert_allclose(again["mfcc"].predict(X[1]), members["mfcc"].predict(X[1]), atol=1e-6)
+    pooled_again = late_fusion_log_probabilities(
+        np.log(again["functionals"].predict(X[0])), np.log(again["mfcc"].predict(X[1])), 0.7
     )
-    with pytest.raises(ValueError, match="made of trained members"):
-        loaded.train(X, np.zeros(16))
+    np.testing.assert_allclose(np.exp(pooled_again), by_hand, atol=1e-5)
+
+
+def test_an_ensemble_trains_like_any_model_on_arrays_of_its_views() -> None:
+    inputs = small_inputs(32, audio_frames=40, video=(4, 16))
+    y = np.arange(32) % 8
+    X = [inputs[view] for view in ENSEMBLE_INPUTS]
+    ensemble = AudioViewsEnsemble(num_emotions=8)
+    ensemble.train(
+        [x[:24] for x in X], y[:24], [x[24:] for x in X], y[24:], epochs=1, batch_size=8, verbose=0
+    )
+    assert set(ensemble.weights) == set(ENSEMBLE_INPUTS)
+    assert sum(ensemble.weights.values()) == pytest.approx(1.0)
+    assert ensemble.predict(X).shape == (32, 8)
+    with pytest.raises(ValueError, match="one array per member"):
+        ensemble.train(X[0], y)
 
 
 def test_the_ensemble_preset_takes_no_other_network() -> None:
@@ -145,9 +160,9 @@ def pooled_by_hand(model_path: Path, targets: list[Path], recordings: list[Path]
     for member in ensemble.members().values():
         settings = FeatureSettings.from_dict(member.metadata["features"])
         prior = SpeakerPrior.from_dict(member.metadata["speaker_prior"])
-        targets_raw = np.concatenate([predict.features_for(f, "audio", settings) for f in targets])
+        targets_raw = np.concatenate([extract_audio_features(f, settings)[None] for f in targets])
         known = (
-            np.concatenate([predict.features_for(f, "audio", settings) for f in recordings])
+            np.concatenate([extract_audio_features(f, settings)[None] for f in recordings])
             if recordings
             else targets_raw[:0]
         )

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from ravdess_emotion.core.ravdess import InvalidRavdessName, parse_name
+from ravdess_emotion.core.ravdess import AUDIO_EXTENSIONS, InvalidRavdessName, parse_name
 
 AudioT = TypeVar("AudioT")
 FaceT = TypeVar("FaceT")
@@ -25,6 +25,20 @@ def take_of(path: str | Path) -> str | None:
         return parse_name(path).take
     except InvalidRavdessName:
         return None
+
+
+def audio_twin(video_path: str | Path) -> Path:
+    """The audio-only RAVDESS twin of an audio-video clip when it lies beside it, else the clip itself."""
+    video_path = Path(video_path)
+    try:
+        name = parse_name(video_path)
+    except InvalidRavdessName:
+        return video_path
+    for extension in AUDIO_EXTENSIONS:
+        twin = video_path.with_name(name.with_modality(3).filename(extension))
+        if twin.exists():
+            return twin
+    return video_path
 
 
 def pair_by_take(

@@ -144,8 +144,7 @@ def probe_media(path: str | Path, kind: str, label: str | None = None) -> MediaI
     The kind is given rather than read from the suffix, so that a file can be checked
     under a temporary name before it is renamed into place.
     """
-    if kind == "audio":
-        return probe_audio(path, label)
-    if kind == "video":
-        return probe_video(path, label)
-    raise ValueError(f"kind must be 'audio' or 'video', got {kind!r}")
+    probe = {"audio": probe_audio, "video": probe_video}.get(kind)
+    if probe is None:
+        raise ValueError(f"kind must be 'audio' or 'video', got {kind!r}")
+    return probe(path, label)

@@ -14,17 +14,14 @@ tracker was confident about count (:data:`~ravdess_emotion.corpus.tracking.MIN_C
 
 Each actor differs in how strongly their face shows an expression and in how the
 tracker sees it, so, like audio, the features are standardised within each speaker's
-own clips (:func:`speaker_normalize_units`), using no labels.
+own clips (``ravdess_emotion.features.speakers``), using no labels.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
 from pathlib import Path
 
 import numpy as np
-from scipy.special import ndtri
-from scipy.stats import rankdata
 
 from ravdess_emotion.core.errors import MediaError
 from ravdess_emotion.corpus.tracking import (
@@ -34,7 +31,6 @@ from ravdess_emotion.corpus.tracking import (
     read_au_means,
     read_tracking,
 )
-from ravdess_emotion.features.functionals import speaker_normalize
 from ravdess_emotion.features.settings import FeatureSettings
 
 STATISTICS = ("mean", "std", "p10", "p90", "mean_abs_change")
@@ -100,62 +96,3 @@ def au_features_job(path: Path, settings: FeatureSettings) -> np.ndarray:
     if settings.au_features == "sequence":
         return resample_frames(tracking, settings.au_frames)
     return clip_statistics(tracking, statistics=settings.au_features == "statistics")
-
-
-def speaker_ranks(features: np.ndarray, speakers: Sequence[Hashable]) -> np.ndarray:
-    """Each clip's rank among its speaker's clips, per feature, as a normal score ``Φ⁻¹((rank - ½) / n)``.
-
-    Robust to how a speaker's values are spread (an actor whose AU12 is 0 in most clips
-    and 4 in a few): only their order counts. Ties share their mean rank.
-
-    Returns
-    -------
-    np.ndarray, shape (n, n_features), float32
-    """
-    features = np.asarray(features, dtype=np.float64)
-    speakers = np.asarray(list(speakers))
-    scores = np.empty_like(features)
-    for speaker in np.unique(speakers):
-        rows = speakers == speaker
-        ranks = rankdata(features[rows], axis=0)
-        scores[rows] = ndtri((ranks - 0.5) / rows.sum())
-    return scores.astype(np.float32)
-
-
-def speaker_normalize_units(
-    features: np.ndarray, speakers: Sequence[Hashable], how: str = "zscore"
-) -> np.ndarray:
-    """Standardise AU features within each speaker's own clips, as ``FeatureSettings.au_normalization`` says.
-
-    Vectors (n, n_features) are standardised per column (``zscore``), followed with
-    ``zscore+rank`` by :func:`speaker_ranks` (n, 2 * n_features); sequences
-    (n, frames, 35) per AU over every frame of the speaker's clips, so that the shape of
-    each clip's sequence over time is kept. ``none`` returns the features unchanged.
-
-    Raises
-    ------
-    ValueError
-        When a speaker has a single clip (see ``ravdess_emotion.features.functionals.speaker_normalize``),
-        or ``zscore+rank`` is asked of sequences.
-    """
-    features = np.asarray(features)
-    if how == "none":
-        return features
-    if features.ndim == 2:
-        normalized = speaker_normalize(features, speakers)
-        if how == "zscore+rank":
-            return np.concatenate([normalized, speaker_ranks(features, speakers)], axis=1)
-        return normalized
-    if how != "zscore":
-        raise ValueError(f"AU sequences are standardised with 'zscore' or 'none', not {how!r}")
-    if features.ndim != 3:
-        raise ValueError(f"AU features must be (n, n_features) or (n, frames, units), got {features.shape}")
-    n, frames, units = features.shape
-    speakers = np.asarray(list(speakers))
-    if len(speakers) != n:
-        raise ValueError(f"{n} clips but {len(speakers)} speakers")
-    counts = dict(zip(*np.unique(speakers, return_counts=True), strict=True))
-    if alone := sorted(str(s) for s, c in counts.items() if c < 2):
-        raise ValueError(f"speakers {alone} have a single clip: there is nothing to normalize against")
-    flat = speaker_normalize(features.reshape(n * frames, units), np.repeat(speakers, frames))
-    return flat.reshape(n, frames, units)

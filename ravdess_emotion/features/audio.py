@@ -1,7 +1,8 @@
-"""Audio features of one file: decoding to mono samples, MFCC images, and utterance functionals.
+"""Audio of one file: decoding to mono samples, and the MFCC image.
 
 Everything here works on one file or on decoded samples, so the loader can run it in
-worker processes; :func:`compile_audio_code` warms librosa's numba cache before they start.
+worker processes. The audio views (``ravdess_emotion.features.views``) compute their
+features from what :func:`load_audio_samples` decodes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import soundfile
 
 from ravdess_emotion.core.ravdess import VIDEO_EXTENSIONS
 from ravdess_emotion.corpus.media import MediaError
-from ravdess_emotion.features.functionals import functionals_of_samples
 from ravdess_emotion.features.settings import FeatureSettings
 
 
@@ -97,52 +97,3 @@ def mfcc_of_samples(samples: np.ndarray, settings: FeatureSettings) -> np.ndarra
         hop_length=settings.hop_length,
     )
     return librosa.util.fix_length(mfcc, size=settings.max_frames, axis=1).astype(np.float32)
-
-
-_COMPILED_AUDIO_FEATURES: set[str] = set()
-
-
-def compile_audio_code(settings: FeatureSettings) -> None:
-    """Run the audio feature code of ``settings`` once, in this process, on a short synthetic tone.
-
-    librosa compiles numba functions on first use and caches them on disk. Two worker
-    processes compiling the same function at once on a cold cache can leave that cache
-    corrupt, after which ``librosa.yin`` crashes in every process (numba issue 10128).
-    Called before extraction workers start, this compiles and caches everything they run,
-    so the workers only ever read the cache. Runs once per process and feature kind.
-    """
-    if settings.audio_features in _COMPILED_AUDIO_FEATURES:
-        return
-    t = np.arange(settings.sample_rate, dtype=np.float32) / settings.sample_rate
-    tone = 0.3 * np.sin(2 * np.pi * (150 + 50 * t) * t) + 0.01 * np.cos(2 * np.pi * 3000 * t)
-    audio_features_of_samples(tone.astype(np.float32), settings)
-    mfcc_of_samples(tone.astype(np.float32), settings)  # fusion reads MFCCs whatever the audio models read
-    _COMPILED_AUDIO_FEATURES.add(settings.audio_features)
-
-
-def extract_mfcc_job(path: Path, settings: FeatureSettings) -> np.ndarray:
-    """Picklable worker: :func:`extract_mfcc` of one file."""
-    return extract_mfcc(path, settings)
-
-
-def extract_audio_features(path: str | Path, settings: FeatureSettings) -> np.ndarray:
-    """The audio features ``settings.audio_features`` names, of one file.
-
-    Returns
-    -------
-    np.ndarray, shape ``settings.audio_shape``, float32
-    """
-    samples = load_audio_samples(path, settings.sample_rate, settings.playback_speed)
-    return audio_features_of_samples(samples, settings)
-
-
-def audio_features_of_samples(samples: np.ndarray, settings: FeatureSettings) -> np.ndarray:
-    """:func:`extract_audio_features` of decoded audio (mono float32 at ``settings.sample_rate``)."""
-    if settings.audio_features == "functionals":
-        return functionals_of_samples(samples, settings.sample_rate, settings.n_fft, settings.hop_length)
-    return mfcc_of_samples(samples, settings)
-
-
-def extract_audio_job(path: Path, settings: FeatureSettings) -> np.ndarray:
-    """Picklable worker: :func:`extract_audio_features` of one file."""
-    return extract_audio_features(path, settings)

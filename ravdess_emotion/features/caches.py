@@ -21,13 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ravdess_emotion.core.files import write_atomically
-from ravdess_emotion.features.settings import FEATURE_VERSION, FeatureSettings
-
-KEY_SETTINGS = {
-    "audio": ("sample_rate", "n_mfcc", "max_frames", "n_fft", "hop_length", "audio_features"),
-    "au": ("au_features", "au_frames"),
-}
-"""The feature settings each cached kind depends on; the others (video frames, say) leave its key alone."""
+from ravdess_emotion.features.settings import FEATURE_VERSION
 
 
 class CacheError(ValueError):
@@ -117,36 +111,29 @@ def load_meta(path: str | Path) -> dict[str, str]:
     )
 
 
-def cache_key(kind: str, files: pd.DataFrame, settings: FeatureSettings) -> str:
-    """Everything a cache of ``kind`` ("audio" or "au") depends on, as canonical JSON.
+def cache_key(kind: str, files: pd.DataFrame, fields: dict[str, object]) -> str:
+    """Everything a cache depends on, as canonical JSON.
 
     Parameters
     ----------
+    kind : str
+        The view's ``cache_prefix`` (``"audio"``, ``"au"``).
     files : pd.DataFrame
         The files cached, in order, with their ``filename`` and ``sha256`` columns.
-    settings : FeatureSettings
-        Only the settings of :data:`KEY_SETTINGS` for ``kind`` enter the key (and, for
-        audio, ``playback_speed`` when it is not 1.0).
+    fields : dict
+        What the view's features depend on besides the files
+        (``FeatureView.cache_key_fields``: its settings, under ``"settings"``).
     """
-    if kind not in KEY_SETTINGS:
-        raise ValueError(f"no feature cache for kind {kind!r}; one of {', '.join(KEY_SETTINGS)}")
-    values = settings.to_dict()
-    relevant = {key: values[key] for key in KEY_SETTINGS[kind]}
     key: dict[str, object] = {
         "version": FEATURE_VERSION,
         "kind": kind,
-        "settings": relevant,
+        **fields,
         "files": files[["filename", "sha256"]].astype(str).values.tolist(),
     }
-    if kind == "audio":
-        if settings.playback_speed != 1.0:
-            # Only when it changes something: caches written before the setting existed stay valid.
-            relevant["playback_speed"] = settings.playback_speed
-        key["twins"] = []  # part of the audio key since fusion had caches like this one
     return json.dumps(key, sort_keys=True)
 
 
 def cache_path(cache_dir: str | Path, kind: str, channel: str, key: str) -> Path:
-    """``<cache_dir>/<kind>_<channel>_<16 hex digits of the key's SHA-256>.npz``."""
+    """``<cache_dir>/<kind>_<channel>_<16 hex digits of the key's SHA-256>.npz`` (``kind``: the view's ``cache_prefix``)."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return Path(cache_dir) / f"{kind}_{channel}_{digest}.npz"

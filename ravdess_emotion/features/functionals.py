@@ -1,4 +1,4 @@
-"""Utterance functionals: one vector of statistics per recording, and per-speaker normalization.
+"""Utterance functionals: one vector of statistics per recording.
 
 The ``--preset best`` audio models read these instead of an MFCC image. For each file:
 
@@ -10,16 +10,15 @@ The ``--preset best`` audio models read these instead of an MFCC image. For each
 3. every contour is summarised by seven statistics over time: mean, standard
    deviation, 10th, 50th and 90th percentile, skewness and range.
 
-:func:`speaker_normalize` then standardises each feature within each speaker, using
-only that speaker's own recordings and no labels: it removes much of what makes one
-voice differ from another (pitch range, timbre, recording level), which is most of
-what separates actors that a model has never heard.
+Standardised within each speaker (``ravdess_emotion.features.speakers``), using only
+that speaker's own recordings and no labels, they lose much of what makes one voice
+differ from another (pitch range, timbre, recording level), which is most of what
+separates actors that a model has never heard.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Hashable, Sequence
 
 import librosa
 import numpy as np
@@ -142,7 +141,7 @@ def functionals_of_samples(samples: np.ndarray, sample_rate: int, n_fft: int, ho
     """Functionals of one recording: decoded audio, mono at ``sample_rate`` (Hz).
 
     ``n_fft`` and ``hop_length`` are the STFT window and hop in samples.
-    ``ravdess_emotion.features.audio.extract_audio_features`` decodes a file (WAV, FLAC
+    ``ravdess_emotion.features.views.extract_audio_features`` decodes a file (WAV, FLAC
     or an MP4's soundtrack) and calls this.
 
     Returns
@@ -151,72 +150,3 @@ def functionals_of_samples(samples: np.ndarray, sample_rate: int, n_fft: int, ho
     """
     contours = utterance_contours(samples, sample_rate, n_fft, hop_length)
     return functionals(contours)
-
-
-def speaker_rows(features: np.ndarray, speakers: Sequence[Hashable]) -> tuple[np.ndarray, np.ndarray]:
-    """``features`` as float64 (n, n_features) and ``speakers`` as an array, one speaker per row.
-
-    Raises
-    ------
-    ValueError
-        When the features are not a matrix or their rows and the speakers differ in number.
-    """
-    features = np.asarray(features, dtype=np.float64)
-    speakers = np.asarray(list(speakers))
-    if features.ndim != 2 or len(features) != len(speakers):
-        raise ValueError(
-            f"features must be (n, n_features) with one speaker per row; got {features.shape} "
-            f"and {len(speakers)} speakers"
-        )
-    return features, speakers
-
-
-def speaker_normalize(features: np.ndarray, speakers: Sequence[Hashable]) -> np.ndarray:
-    """Standardise every feature within each speaker's own recordings.
-
-    Uses no labels: only the recordings of the same speaker, which any user has
-    (enrolment audio, or the other files of a session).
-
-    Parameters
-    ----------
-    features : np.ndarray, shape (n, n_features)
-    speakers : sequence, length n
-        The speaker of each row (an actor number, a folder name, ...).
-
-    Returns
-    -------
-    np.ndarray, shape (n, n_features), float32
-        Zero mean and unit variance per speaker; a feature constant within a speaker is 0.
-
-    Raises
-    ------
-    ValueError
-        When a speaker has a single recording: there is nothing to normalize against.
-    """
-    features, speakers = speaker_rows(features, speakers)
-    return standardize_groups(features, speakers, _standardized_rows)
-
-
-def standardize_groups(
-    features: np.ndarray, speakers: np.ndarray, standardize_group: Callable[[np.ndarray], np.ndarray]
-) -> np.ndarray:
-    """Every speaker's recordings (rows of ``features``, of any shape) standardised together by ``standardize_group``.
-
-    Returns a float32 array shaped like ``features``. Raises ``ValueError`` naming the
-    speaker when one has a single recording.
-    """
-    normalized = np.empty(features.shape, np.float32)
-    for speaker in np.unique(speakers):
-        rows = speakers == speaker
-        if rows.sum() < 2:
-            raise ValueError(
-                f"speaker {speaker.item()!r} has one recording: per-speaker normalization needs several "
-                "recordings of each speaker"
-            )
-        normalized[rows] = standardize_group(features[rows])
-    return normalized
-
-
-def _standardized_rows(group: np.ndarray) -> np.ndarray:
-    spread = group.std(axis=0)
-    return (group - group.mean(axis=0)) / np.where(spread > 1e-8, spread, 1.0)

@@ -1,37 +1,33 @@
 """The loader: model-ready features of an organized RAVDESS (or demo) folder, extracted in parallel and cached.
 
 :class:`RAVDESSDataLoader` reads the manifest that ``organize_data.py`` writes
-(``ravdess_emotion.corpus.organize``), extracts features in worker processes with a
-progress bar, and caches them on disk: audio features as one ``.npz`` per dataset
-(``ravdess_emotion.features.caches``), video frames in the one frame store
-(``ravdess_emotion.features.frames``). A cache's name carries a hash of every feature
-setting and of the exact input files, so changing a setting or the data builds a new
-cache instead of silently reusing a stale one. ``data_loader.py`` shows its use.
+(``ravdess_emotion.corpus.organize``) and loads the features of the views a model reads
+(``ravdess_emotion.features.views``): each view says which files it reads and how to
+extract them; the loader runs the extraction in worker processes with a progress bar
+and caches the result on disk: one ``.npz`` per view and dataset
+(``ravdess_emotion.features.caches``), or, for video frames, the one frame store
+(``ravdess_emotion.features.frames``). A cache's name carries a hash of every setting its
+view depends on and of the exact input files, so changing a setting or the data builds a
+new cache instead of silently reusing a stale one. The views of a model that reads
+several (audio and frames, audio and action units) are paired by take.
+``data_loader.py`` shows its use.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import joblib
-import librosa
 import numpy as np
 import pandas as pd
-from joblib.externals.loky.process_executor import TerminatedWorkerError
-from tqdm.auto import tqdm
 
 from ravdess_emotion.core.errors import MediaError
 from ravdess_emotion.core.files import available_cores
 from ravdess_emotion.core.ravdess import CHANNELS, is_synthetic
 from ravdess_emotion.corpus.organize import DEFAULT_DEST, read_manifest
-from ravdess_emotion.features.action_units import au_features_job, speaker_normalize_units
-from ravdess_emotion.features.audio import compile_audio_code, extract_audio_job, extract_mfcc_job
 from ravdess_emotion.features.caches import (
     CacheError,
     cache_key,
@@ -41,18 +37,20 @@ from ravdess_emotion.features.caches import (
     save_features,
 )
 from ravdess_emotion.features.clips import ClipSet, scale_frames
+from ravdess_emotion.features.extraction import extract_files
 from ravdess_emotion.features.frames import FrameCache
-from ravdess_emotion.features.settings import (
-    KINDS,
-    SEED_SETTING_NAMES,
-    FeatureSettings,
-    check_choice,
-)
+from ravdess_emotion.features.settings import SEED_SETTING_NAMES, FeatureSettings, check_choice
 from ravdess_emotion.features.speakers import standardize_within_speakers
+from ravdess_emotion.features.views import (
+    MODEL_KINDS,
+    FeatureView,
+    kind_views,
+    registered_views,
+    resolve_views,
+)
 
-
-class WorkerCrashError(RuntimeError):
-    """An extraction worker process died (a crash in native code); the message names the file."""
+Inputs = np.ndarray | ClipSet | tuple[np.ndarray, ...]
+"""What :meth:`RAVDESSDataLoader.load_views` returns for a model: one array, a clip set, or one array per view."""
 
 
 class RAVDESSDataLoader:
@@ -159,46 +157,115 @@ class RAVDESSDataLoader:
 
     # -- which files
 
+    def views_of(self, kind: str) -> list[FeatureView]:
+        """The views a model of ``kind`` reads under this loader's settings (``ravdess_emotion.features.views.MODEL_KINDS``).
+
+        Raises
+        ------
+        ValueError
+            When ``kind`` is neither a model kind nor a registered view.
+        """
+        if kind not in MODEL_KINDS and kind not in registered_views():
+            raise ValueError(
+                f"kind must be one of {', '.join(MODEL_KINDS)} (or a feature view's name); got {kind!r}"
+            )
+        return resolve_views(kind_views(kind), self.settings)
+
+    def channel_rows(self, channel: str) -> pd.DataFrame:
+        """The manifest's rows of one channel (``speech`` or ``song``)."""
+        check_choice("channel", channel, tuple(CHANNELS.values()))
+        return self.manifest[self.manifest["channel"] == channel]
+
     def select(self, kind: str, channel: str) -> pd.DataFrame:
-        """Rows of the manifest that feed one kind of model, one row per take.
+        """Rows of the manifest that feed one kind of model, sorted by file name.
 
         ``audio`` takes audio-only files; ``video`` one clip per take (video-only when
         present, else audio-video: both hold the same frames); ``fusion`` audio-video
         clips, each with ``audio_path`` set to its audio-only twin when that exists;
         ``au`` one face file per take (its per-frame tracking CSV when there is one, else
         its clip-table row); ``fusion_au`` those of the takes that also have an audio-only
-        file, with ``audio_path`` set to it.
+        file, with ``audio_path`` set to it. Each view says which files it reads
+        (``FeatureView.select``); a model of several views pairs them by take
+        (:meth:`paired_rows`).
         """
-        check_choice("kind", kind, KINDS)
-        check_choice("channel", channel, tuple(CHANNELS.values()))
-        rows = self.manifest[self.manifest["channel"] == channel]
-        audio = rows[rows["content"] == "audio"]
-        video = rows[rows["content"] == "video"]
-        if kind == "audio":
-            chosen = audio.copy()
-        elif kind == "video":
-            chosen = video.sort_values("modality", ascending=False).drop_duplicates("take").copy()
-        elif kind == "fusion":
-            chosen = video[video["modality"] == 1].copy()
-            twins = audio.drop_duplicates("take").set_index("take")["path"]
-            chosen["audio_path"] = chosen["take"].map(twins).fillna(chosen["path"])
-        else:
-            faces = rows[rows["content"].isin(["tracking", "au_means"])]
-            # Per-frame tracking gives every AU feature, a table row only the means; 01 before 02.
-            order = faces.assign(_rank=(faces["content"] != "tracking").astype(int))
-            chosen = order.sort_values(["_rank", "modality"]).drop_duplicates("take").drop(columns="_rank")
-            if kind == "fusion_au":
-                twins = audio.drop_duplicates("take").set_index("take")["path"]
-                chosen = chosen.assign(audio_path=chosen["take"].map(twins)).dropna(subset=["audio_path"])
-            chosen = chosen.copy()
+        return self.rows_of(self.views_of(kind), channel)
+
+    def rows_of(self, views: Sequence[FeatureView], channel: str) -> pd.DataFrame:
+        """The rows a model reading ``views`` trains on: one view's own, or the paired takes of several."""
+        rows = self.channel_rows(channel)
+        chosen = views[0].select(rows) if len(views) == 1 else self.paired_rows(views, rows)
         return chosen.sort_values("filename").reset_index(drop=True)
 
+    @staticmethod
+    def paired_rows(views: Sequence[FeatureView], rows: pd.DataFrame) -> pd.DataFrame:
+        """The takes of a model reading several views, one row each, with every other view's file of the take.
+
+        The last view chooses the takes (``FeatureView.pair_rows``: audio-video clips for
+        frames, face files for action units). Each other view adds ``<side>_path``
+        (``audio_path``): its own file of the take, or, when it has none and can read
+        it, the take's file itself (an audio-video clip's soundtrack); a take it cannot
+        read at all is left out.
+        """
+        anchor = views[-1]
+        chosen = anchor.pair_rows(rows).copy()
+        for view in views[:-1]:
+            own = view.select(rows).drop_duplicates("take").set_index("take")["path"]
+            column = f"{view.side}_path"
+            chosen[column] = chosen["take"].map(own)
+            readable = chosen["path"].map(view.reads).astype(bool)
+            chosen[column] = chosen[column].where(chosen[column].notna() | ~readable, chosen["path"])
+            chosen = chosen.dropna(subset=[column])
+        return chosen
+
     # -- public datasets
+
+    def load_views(
+        self,
+        views: Sequence[FeatureView],
+        channel: str,
+        standardize: bool = True,
+        label: str | None = None,
+    ) -> tuple[Inputs, np.ndarray, pd.DataFrame]:
+        """The features of every take a model reading ``views`` trains on, and their labels and rows.
+
+        Each view's features come from its cache (extracted and cached when missing) and,
+        with ``standardize``, are standardised within each actor's own recordings as the
+        view's ``speaker_normalization`` says (``ravdess_emotion.features.speakers``); the
+        cache keeps them raw. Several views are paired by take (:meth:`paired_rows`);
+        takes with a side missing or unreadable are reported in ``skipped`` and left out.
+
+        Parameters
+        ----------
+        views : sequence of FeatureView
+            In the order of the model's inputs (:meth:`views_of`).
+        label : str, optional
+            How messages name the model (its kind); by default the views' names.
+
+        Returns
+        -------
+        inputs : np.ndarray, ClipSet or tuple of np.ndarray
+            One view: its array (n, *view.shape), or for a streamed view (frames) the
+            :class:`~ravdess_emotion.features.clips.ClipSet` of its frame files. Several:
+            one array per view, or, when the last is streamed, its clip set carrying the
+            first view's features as ``audio``.
+        y : np.ndarray, shape (n,), int64 class index
+        info : pd.DataFrame, the manifest row of each sample
+        """
+        label = label or "+".join(view.name for view in views)
+        if len(views) > 1:
+            return self._paired(views, channel, standardize, label)
+        view = views[0]
+        if view.streamed:
+            return self._streamed(view, channel, label)
+        X, y, info = self._view_dataset(view, channel, label)
+        if standardize:
+            X = self._standardized(view, X, info)
+        return X, y, info
 
     def load_audio_dataset(
         self, channel: str = "speech", return_info: bool = False, standardize: bool = True
     ):
-        """Audio features of every audio-only file of a channel.
+        """Audio features of every audio-only file of a channel (the audio view of ``settings.audio_features``).
 
         With ``settings.speaker_norm`` (and ``standardize``) every feature (every MFCC
         coefficient) is standardised within each actor's own files
@@ -209,32 +276,37 @@ class RAVDESSDataLoader:
         Returns
         -------
         X : np.ndarray, float32, shape (n, n_mfcc, max_frames) for MFCCs, or
-            (n, n_features) for functionals (``settings.audio_shape`` per file)
+            (n, n_features) for functionals (the audio view's shape per file)
         y : np.ndarray, shape (n,), int64 class index (``EMOTIONS[y]`` is the name)
         info : pd.DataFrame, only with ``return_info``: the manifest row of each sample
         """
-        X, y, info = self._cached_audio(channel)
-        if self.settings.speaker_norm and standardize:
-            X = standardize_within_speakers(X, info["actor"].to_numpy())
+        X, y, info = self.load_views(self.views_of("audio"), channel, standardize, "audio")
         return (X, y, info) if return_info else (X, y)
 
-    def load_audio_speed_copies(
-        self, channel: str, speeds: Sequence[float], info: pd.DataFrame, standardize: bool = True
+    def load_speed_copies(
+        self,
+        view: FeatureView,
+        channel: str,
+        speeds: Sequence[float],
+        info: pd.DataFrame,
+        standardize: bool = True,
     ) -> list[np.ndarray]:
-        """The audio features of the files in ``info`` played faster or slower: one array per speed.
+        """The features of ``view`` of the files in ``info`` played faster or slower: one array per speed.
 
         Speed perturbation for training (``train_models.py --speed-perturbation``): each
         copy is extracted and cached like the original (``FeatureSettings.playback_speed``)
-        and, with ``settings.speaker_norm`` (and ``standardize``), standardised per actor
-        within its own copy, so that an actor at another speed counts as another speaker.
+        and, with ``standardize``, standardised per actor within its own copy, so that an
+        actor at another speed counts as another speaker.
 
         Parameters
         ----------
+        view : FeatureView
+            An audio view.
         channel : str
         speeds : sequence of float
             Playback speeds, e.g. ``(0.9, 1.1)``.
         info : pd.DataFrame
-            The rows of :meth:`load_audio_dataset` (``return_info=True``).
+            Rows of the original files (their ``path``), as :meth:`load_views` returned them.
 
         Returns
         -------
@@ -251,7 +323,7 @@ class RAVDESSDataLoader:
                 strict=self.strict,
                 manifest=self._manifest,
             )
-            X, _, copy_info = loader.load_audio_dataset(channel, return_info=True, standardize=standardize)
+            X, _, copy_info = loader.load_views([view], channel, standardize)
             self.skipped.extend(loader.skipped)
             position = pd.Index(copy_info["path"]).get_indexer(info["path"])
             if (position < 0).any():
@@ -262,21 +334,26 @@ class RAVDESSDataLoader:
             copies.append(X[position])
         return copies
 
+    def load_audio_speed_copies(
+        self, channel: str, speeds: Sequence[float], info: pd.DataFrame, standardize: bool = True
+    ) -> list[np.ndarray]:
+        """:meth:`load_speed_copies` of the audio view of ``settings.audio_features``."""
+        return self.load_speed_copies(self.views_of("audio")[0], channel, speeds, info, standardize)
+
     def load_au_dataset(self, channel: str = "speech", return_info: bool = False):
         """Facial action-unit features of one face file per take of a channel (``select("au", ...)``).
 
         The features are standardised within each actor's own clips as
-        ``settings.au_normalization`` says (``ravdess_emotion.features.action_units.speaker_normalize_units``);
-        the cache keeps them raw.
+        ``settings.au_normalization`` says (``ravdess_emotion.features.speakers``); the
+        cache keeps them raw.
 
         Returns
         -------
-        X : np.ndarray, float32, shape (n, *settings.au_shape)
+        X : np.ndarray, float32, shape (n, *shape of the face view)
             (n, 35) means, (n, 175) statistics or (n, au_frames, 35) sequences.
         y, info : as for :meth:`load_audio_dataset`
         """
-        X, y, info = self._cached_au(channel)
-        X = speaker_normalize_units(X, info["actor"].to_numpy(), self.settings.au_normalization)
+        X, y, info = self.load_views(self.views_of("au"), channel, label="au")
         return (X, y, info) if return_info else (X, y)
 
     def load_audio_au_dataset(self, channel: str = "speech", return_info: bool = False):
@@ -288,31 +365,11 @@ class RAVDESSDataLoader:
 
         Returns
         -------
-        (X_audio, X_au) : shapes (n, *settings.audio_shape) and (n, *settings.au_shape)
+        (X_audio, X_au) : the audio and face views' features, row for row
         y, info : as for :meth:`load_audio_dataset`; ``info["audio_path"]`` is the audio file
         """
-        first_skip = len(self.skipped)
-        self._report(self._takes_missing_a_side(channel))
-        rows = self._required_rows("fusion_au", channel)
-        X_audio, _, audio_info = self.load_audio_dataset(channel, return_info=True)
-        X_au, _, au_info = self.load_au_dataset(channel, return_info=True)
-        audio_at = pd.Index(audio_info["path"]).get_indexer(rows["audio_path"])
-        au_at = pd.Index(au_info["path"]).get_indexer(rows["path"])
-        ok = (audio_at >= 0) & (au_at >= 0)
-        self._report(
-            [
-                f"take {take}: its {'audio' if a < 0 else 'face'} file could not be read, skipped for fusion"
-                for take, a, f in zip(rows["take"], audio_at, au_at, strict=True)
-                if a < 0 or f < 0
-            ]
-        )
-        if not ok.any():
-            raise MediaError(f"none of the {len(rows)} fusion_au {channel} takes could be used")
-        self._check_strict("fusion_au", channel, first_skip)
-        kept = rows[ok].reset_index(drop=True)
-        X = (X_audio[audio_at[ok]], X_au[au_at[ok]])
-        y = kept["emotion_code"].to_numpy(dtype=np.int64) - 1
-        return (X, y, kept) if return_info else (X, y)
+        X, y, info = self.load_views(self.views_of("fusion_au"), channel, label="fusion_au")
+        return (X, y, info) if return_info else (X, y)
 
     def load_video_dataset(self, channel: str = "speech", return_info: bool = False, scale: bool = True):
         """Sampled frames of one clip per take of a channel, all in memory (from the frame store).
@@ -365,109 +422,52 @@ class RAVDESSDataLoader:
             The cache files (and, for fusion, the MFCCs of each take's audio), row for row.
         y, info : as for :meth:`load_audio_dataset`
         """
-        if kind not in ("video", "fusion"):
-            raise ValueError(f"video_cache is for kind 'video' or 'fusion', got {kind!r}")
-        if kind == "fusion":
-            self._check_fusion_audio()
-        first_skip = len(self.skipped)
-        if kind == "fusion":
-            self._report(self._unpaired_takes(channel))
-        rows = self._required_rows(kind, channel)
-        clip_rows = rows
-        if kind == "fusion":
-            video = self.select("video", channel).set_index("take")
-            clip_rows = video.loc[rows["take"]].reset_index()
-        cache = FrameCache(
-            self.cache_dir / "frames", self.settings, n_jobs=self.n_jobs, progress=self.progress
-        )
-        files = cache.ensure([self.data_dir / p for p in clip_rows["path"]], clip_rows["sha256"].tolist())
-        self._report(list(cache.failures.values()))
-        ok = np.array([f is not None for f in files], dtype=bool)
-        audio = None
-        if kind == "fusion":
-            audio = np.zeros((len(rows), *self.settings.audio_shape), np.float32)
-            found = np.zeros(len(rows), dtype=bool)
-            has_twin = (rows["audio_path"] != rows["path"]).to_numpy()
-            if has_twin.any():
-                X_audio, _, audio_info = self._cached_audio(channel)  # the audio model's MFCC cache
-                position = pd.Index(audio_info["path"]).get_indexer(rows["audio_path"])
-                found = has_twin & (position >= 0)
-                audio[found] = X_audio[position[found]]
-            if not found.all():  # no audio-only twin (or it failed): the clip's own soundtrack
-                missing = np.flatnonzero(~found)
-                paths = [self.data_dir / rows["path"].iat[i] for i in missing]
-                notes = {
-                    p: f"take {rows['take'].iat[i]}: "
-                    + ("its audio-only file failed" if has_twin[i] else "no audio-only file")
-                    + ", and the clip's soundtrack failed"
-                    for p, i in zip(paths, missing, strict=True)
-                }
-                try:
-                    X_sound, sound_ok = self._parallel(
-                        extract_mfcc_job, paths, f"MFCC soundtracks {channel}", notes
-                    )
-                    audio[missing[sound_ok]], found[missing[sound_ok]] = X_sound, True
-                except MediaError:
-                    pass  # each failure is already reported
-            ok &= found
-        if not ok.any():
-            raise MediaError(f"none of the {len(rows)} {kind} {channel} takes could be used")
-        self._check_strict(kind, channel, first_skip)
-        kept_files = [f for f, keep in zip(files, ok, strict=True) if keep]
-        clips = ClipSet(kept_files, None if audio is None else audio[ok], cache.folder)
-        kept = rows[ok].reset_index(drop=True)
-        return clips, kept["emotion_code"].to_numpy(dtype=np.int64) - 1, kept
+        views = self.views_of(kind)
+        if not views[-1].streamed:
+            raise ValueError(f"video_cache is for the models that read frames (video, fusion), got {kind!r}")
+        return self.load_views(views, channel, label=kind)
 
     # -- caching
 
     def cache_path(self, kind: str, channel: str) -> Path:
-        """Where the audio features of ``channel`` are cached for these settings and files.
+        """Where the features of a single-view model of ``kind`` are cached for these settings and files.
 
-        Only ``kind="audio"`` has such a file: video and fusion frames are in the frame
-        store, ``<cache_dir>/frames`` (:meth:`video_cache`).
+        Video and fusion frames have no such file: they are in the frame store,
+        ``<cache_dir>/frames`` (:meth:`video_cache`).
         """
-        if kind != "audio":
+        views = self.views_of(kind)
+        if len(views) > 1 or views[0].streamed:
             raise ValueError(
-                f"only audio features are cached as one file; {kind} frames are in {self.cache_dir / 'frames'}"
+                f"only the features of one view are cached as one file; {kind} frames are in "
+                f"{self.cache_dir / 'frames'}"
             )
-        return cache_path(
-            self.cache_dir, "audio", channel, cache_key("audio", self.select("audio", channel), self.settings)
-        )
+        return self._cache_location(views[0], self.rows_of(views, channel), channel)[1]
 
-    def _cached_audio(self, channel: str) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
-        """Load the audio features of a channel from their cache, or extract and cache them.
+    def _cache_location(self, view: FeatureView, rows: pd.DataFrame, channel: str) -> tuple[str, Path]:
+        """The key of the cache of ``view`` over ``rows``, and the file it names."""
+        key = cache_key(view.cache_prefix, rows, view.cache_key_fields(self.settings))
+        return key, cache_path(self.cache_dir, view.cache_prefix, channel, key)
 
-        A broken or stale cache is rebuilt. Everything left out is reported and added to
-        ``skipped``; with ``strict`` a :class:`MediaError` listing it is raised instead.
-        """
-        # One selection and key for both the cache's name and the key stored inside it.
-        key = cache_key("audio", self.select("audio", channel), self.settings)
-        what = "functionals" if self.settings.audio_features == "functionals" else "MFCC"
-        path = cache_path(self.cache_dir, "audio", channel, key)
-        return self._cached_features("audio", channel, key, path, extract_audio_job, what)
-
-    def _cached_features(
-        self,
-        kind: str,
-        channel: str,
-        key_source: str,
-        path: Path,
-        job: Callable[[Path, FeatureSettings], np.ndarray],
-        what: str,
+    def _view_dataset(
+        self, view: FeatureView, channel: str, label: str | None = None
     ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
-        """The features of ``kind`` ("audio" or "au") from the cache at ``path``, or extracted with ``job`` and cached.
+        """The raw features of every file ``view`` reads in ``channel``, from their cache or extracted and cached.
 
-        A cache is used only when the key stored inside it is ``key_source``; a broken or
-        stale one is rebuilt. Everything left out is reported and added to ``skipped``
-        (also when replayed from the cache); with ``strict`` a :class:`MediaError` is raised.
+        A cache is used only when the key stored inside it is this one; a broken or stale
+        one is rebuilt. Everything left out is reported and added to ``skipped`` (also
+        when replayed from the cache); with ``strict`` a :class:`MediaError` is raised.
         """
+        label = label or view.cache_prefix
         first_skip = len(self.skipped)
+        # One selection and key for both the cache's name and the key stored inside it.
+        rows = self.rows_of([view], channel)
+        key, path = self._cache_location(view, rows, channel)
         if path.exists():
             try:
                 meta = load_meta(path)
-                # Older audio caches carry no key; their file name's hash is then the only check.
-                stored = meta.get("key", key_source) if kind == "audio" else meta.get("key")
-                if stored != key_source:
+                # Caches of the first audio version carry no key; their file name's hash is then the only check.
+                stored = meta.get("key", key if view.cache_prefix == "audio" else None)
+                if stored != key:
                     raise CacheError(f"{path}: written for other settings, files or feature version")
                 X, y, info = load_features(path)
             except CacheError as error:
@@ -475,55 +475,144 @@ class RAVDESSDataLoader:
                 path.unlink(missing_ok=True)
             else:
                 self._report(json.loads(meta.get("skipped", "[]")))
-                self._check_strict(kind, channel, first_skip)
+                self._check_strict(label, channel, first_skip)
                 return X, y, info
-        rows = self._required_rows(kind, channel)
+        rows = self._required(rows, label, channel)
         self._failures = []
         paths = [self.data_dir / p for p in rows["path"]]
-        X, ok = self._parallel(job, paths, f"{what} {channel}", reads_audio=kind == "audio")
+        X, ok = self._parallel(view, paths, f"{view.label} {channel}")
         rows = rows[ok].reset_index(drop=True)
         y = rows["emotion_code"].to_numpy(dtype=np.int64) - 1
-        save_features(path, X, y, rows, meta={"key": key_source, "skipped": json.dumps(self._failures)})
-        self._check_strict(kind, channel, first_skip)
+        save_features(path, X, y, rows, meta={"key": key, "skipped": json.dumps(self._failures)})
+        self._check_strict(label, channel, first_skip)
         return X, y, rows
 
-    def _cached_au(self, channel: str) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
-        """The raw AU features of a channel from their cache, or read and cached (as :meth:`_cached_audio`)."""
-        key = cache_key("au", self.select("au", channel), self.settings)
-        path = cache_path(self.cache_dir, "au", channel, key)
-        return self._cached_features("au", channel, key, path, au_features_job, "action units")
+    def _standardized(self, view: FeatureView, X: np.ndarray, info: pd.DataFrame) -> np.ndarray:
+        """``X`` standardised within each actor's recordings, as ``view`` says under these settings."""
+        how = view.speaker_normalization(self.settings)
+        return standardize_within_speakers(X, info["actor"].to_numpy(), how, view.layout)
 
-    def _takes_missing_a_side(self, channel: str) -> list[str]:
-        """A message for each take of ``channel`` with audio but no face file, or a face file but no audio."""
-        rows = self.manifest[self.manifest["channel"] == channel]
-        faces = rows[rows["content"].isin(["tracking", "au_means"])].drop_duplicates("take")
-        audio = rows[rows["content"] == "audio"].drop_duplicates("take")
-        face_takes, audio_takes = set(faces["take"]), set(audio["take"])
-        messages = [
-            f"take {take} ({filename}): no facial action units, skipped for fusion_au"
-            for take, filename in zip(audio["take"], audio["filename"], strict=True)
-            if take not in face_takes
-        ]
-        messages += [
-            f"take {take} ({filename}): no audio-only file, skipped for fusion_au"
-            for take, filename in zip(faces["take"], faces["filename"], strict=True)
-            if take not in audio_takes
-        ]
-        return sorted(messages)
+    def _streamed(
+        self, view: FeatureView, channel: str, label: str, rows: pd.DataFrame | None = None
+    ) -> tuple[ClipSet, np.ndarray, pd.DataFrame]:
+        """The frame-store files of ``view``'s clips (of ``rows``, by default all it reads), and their labels and rows."""
+        first_skip = len(self.skipped)
+        rows = self._required(self.rows_of([view], channel), label, channel) if rows is None else rows
+        files, ok = self._frame_files(rows)
+        if not ok.any():
+            raise MediaError(f"none of the {len(rows)} {label} {channel} takes could be used")
+        self._check_strict(label, channel, first_skip)
+        kept = rows[ok].reset_index(drop=True)
+        clips = ClipSet(
+            [f for f, keep in zip(files, ok, strict=True) if keep], None, self.cache_dir / "frames"
+        )
+        return clips, kept["emotion_code"].to_numpy(dtype=np.int64) - 1, kept
 
-    def _check_fusion_audio(self) -> None:
-        if self.settings.audio_features != "mfcc":
-            raise ValueError(
-                f"the fusion model reads MFCC images; audio_features={self.settings.audio_features!r} "
-                "is for the audio models only"
-            )
+    def _frame_files(self, rows: pd.DataFrame) -> tuple[list[Path | None], np.ndarray]:
+        """The frame-store file of every clip of ``rows`` (extracting missing ones), and which exist."""
+        cache = FrameCache(
+            self.cache_dir / "frames", self.settings, n_jobs=self.n_jobs, progress=self.progress
+        )
+        files = cache.ensure([self.data_dir / p for p in rows["path"]], rows["sha256"].tolist())
+        self._report(list(cache.failures.values()))
+        return files, np.array([f is not None for f in files], dtype=bool)
 
-    def _required_rows(self, kind: str, channel: str) -> pd.DataFrame:
-        """:meth:`select`, refusing an empty selection with what to do about it."""
-        rows = self.select(kind, channel)
+    def _paired(
+        self, views: Sequence[FeatureView], channel: str, standardize: bool, label: str
+    ) -> tuple[Inputs, np.ndarray, pd.DataFrame]:
+        """:meth:`load_views` of several views, paired by take (:meth:`paired_rows`).
+
+        Frames of the takes are extracted first, then each other view's features; a take
+        whose file of a view could not be read is left out with a message naming the side.
+        """
+        anchor, companions = views[-1], list(views[:-1])
+        first_skip = len(self.skipped)
+        self._report(self._unpaired_takes(views, channel, label))
+        rows = self._required(self.rows_of(views, channel), label, channel)
+        failed: dict[str, np.ndarray] = {}
+        if anchor.streamed:
+            # Each take's own clip of the anchor view: a video-only file holds the same frames.
+            own = anchor.select(self.channel_rows(channel)).drop_duplicates("take").set_index("take")
+            files, anchor_ok = self._frame_files(own.loc[rows["take"]].reset_index())
+        companion_features, reported = [], np.zeros(len(rows), dtype=bool)
+        for view in companions:
+            features, found, noted = self._companion(view, rows, channel, standardize)
+            companion_features.append(features)
+            failed[view.side] = ~found
+            reported |= noted
+        if not anchor.streamed:
+            X, _, info = self._view_dataset(anchor, channel)
+            X = self._standardized(anchor, X, info) if standardize else X
+            position = pd.Index(info["path"]).get_indexer(rows["path"])
+            anchor_ok = position >= 0
+            failed[anchor.side] = ~anchor_ok
+        ok = anchor_ok & ~np.logical_or.reduce(list(failed.values()))
+        # A side that failed without a message of its own yet (the frame store and the
+        # soundtracks report theirs) is named here.
+        self._report(
+            [
+                f"take {take}: its {side} file could not be read, skipped for fusion"
+                for index, take in enumerate(rows["take"])
+                if not reported[index]
+                and (side := next((s for s, bad in failed.items() if bad[index]), None)) is not None
+            ]
+        )
+        if not ok.any():
+            raise MediaError(f"none of the {len(rows)} {label} {channel} takes could be used")
+        self._check_strict(label, channel, first_skip)
+        kept = rows[ok].reset_index(drop=True)
+        y = kept["emotion_code"].to_numpy(dtype=np.int64) - 1
+        if anchor.streamed:
+            if len(companions) != 1:
+                raise ValueError("a model streaming frames pairs them with exactly one other view")
+            kept_files = [f for f, keep in zip(files, ok, strict=True) if keep]
+            return ClipSet(kept_files, companion_features[0][ok], self.cache_dir / "frames"), y, kept
+        return (*(features[ok] for features in companion_features), X[position[ok]]), y, kept
+
+    def _companion(
+        self, view: FeatureView, rows: pd.DataFrame, channel: str, standardize: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The features of ``view`` for each paired take of ``rows``, whether found, and whether a failure was reported.
+
+        Each take's own file of the view comes from the view's cache (standardised with
+        all of the view's files when ``standardize``); a take without one, or whose file
+        failed, falls back to the take's paired file itself when the view can read it
+        (an audio-video clip's soundtrack) and its features need no standardisation.
+        """
+        column = f"{view.side}_path"
+        features = np.zeros((len(rows), *view.shape(self.settings)), np.float32)
+        has_own = (rows[column] != rows["path"]).to_numpy()
+        found = np.zeros(len(rows), dtype=bool)
+        if has_own.any():
+            X, _, info = self._view_dataset(view, channel)
+            X = self._standardized(view, X, info) if standardize else X
+            position = pd.Index(info["path"]).get_indexer(rows[column])
+            found = has_own & (position >= 0)
+            features[found] = X[position[found]]
+        fallback = ~found & rows["path"].map(view.reads).to_numpy(dtype=bool)
+        if standardize and view.speaker_normalization(self.settings) != "none":
+            fallback[:] = False  # a lone file cannot be standardised with the view's others
+        missing = np.flatnonzero(fallback)
+        if len(missing):
+            paths = [self.data_dir / rows["path"].iat[i] for i in missing]
+            notes = {
+                path: f"take {rows['take'].iat[i]}: "
+                + (f"its {view.file_description} failed" if has_own[i] else f"no {view.file_description}")
+                + f", and {view.fallback_description} failed"
+                for path, i in zip(paths, missing, strict=True)
+            }
+            try:
+                X_own, own_ok = self._parallel(view, paths, f"{view.label} soundtracks {channel}", notes)
+                features[missing[own_ok]], found[missing[own_ok]] = X_own, True
+            except MediaError:
+                pass  # each failure is already reported
+        return features, found, fallback
+
+    def _required(self, rows: pd.DataFrame, label: str, channel: str) -> pd.DataFrame:
+        """``rows``, refusing an empty selection with what to do about it."""
         if rows.empty:
             raise ValueError(
-                f"no {kind} files for channel {channel!r} in {self.data_dir / 'manifest.csv'}; "
+                f"no {label} files for channel {channel!r} in {self.data_dir / 'manifest.csv'}; "
                 "run organize_data.py on the archives that hold them"
             )
         return rows
@@ -536,46 +625,54 @@ class RAVDESSDataLoader:
             print(f"skipped: ... and {len(messages) - limit} more", file=sys.stderr)
         self.skipped.extend(messages)
 
-    def _check_strict(self, kind: str, channel: str, first_skip: int) -> None:
+    def _check_strict(self, label: str, channel: str, first_skip: int) -> None:
         skipped = self.skipped[first_skip:]
         if self.strict and skipped:
-            raise MediaError(f"strict: {len(skipped)} skipped for {kind} {channel}: " + "; ".join(skipped))
+            raise MediaError(f"strict: {len(skipped)} skipped for {label} {channel}: " + "; ".join(skipped))
 
-    def _unpaired_takes(self, channel: str) -> list[str]:
-        """A message for each audio-only take of ``channel`` without the audio-video clip fusion needs."""
-        rows = self.manifest[self.manifest["channel"] == channel]
-        clips = set(rows.loc[(rows["content"] == "video") & (rows["modality"] == 1), "take"])
-        audio = rows[(rows["content"] == "audio") & ~rows["take"].isin(clips)].sort_values("filename")
-        return [
-            f"take {take} ({filename}): no audio-video clip, skipped for fusion"
-            for take, filename in zip(audio["take"], audio["filename"], strict=True)
-        ]
+    def _unpaired_takes(self, views: Sequence[FeatureView], channel: str, label: str) -> list[str]:
+        """A message for each take one view of a paired model has and another lacks, sorted.
+
+        A take of another view without the last view's pairing file (an audio-only take
+        with no audio-video clip, or no face file), and a take of the last view that
+        another view cannot read at all (a face file with no audio-only file).
+        """
+        rows = self.channel_rows(channel)
+        anchor = views[-1]
+        anchor_rows = anchor.pair_rows(rows).drop_duplicates("take")
+        anchor_takes = set(anchor_rows["take"])
+        messages = []
+        for view in views[:-1]:
+            own = view.select(rows).drop_duplicates("take")
+            messages += [
+                f"take {take} ({filename}): no {anchor.pair_description()}, skipped for {label}"
+                for take, filename in zip(own["take"], own["filename"], strict=True)
+                if take not in anchor_takes
+            ]
+            own_takes = set(own["take"])
+            messages += [
+                f"take {take} ({filename}): no {view.file_description}, skipped for {label}"
+                for take, filename, path in zip(
+                    anchor_rows["take"], anchor_rows["filename"], anchor_rows["path"], strict=True
+                )
+                if take not in own_takes and not view.reads(path)
+            ]
+        return sorted(messages)
 
     def _parallel(
         self,
-        job: Callable[[Path, FeatureSettings], np.ndarray],
+        view: FeatureView,
         paths: list[Path],
         what: str,
         notes: dict[Path, str] | None = None,
-        reads_audio: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Run ``job`` over ``paths`` on all workers; returns the stacked results and a mask of successes.
+        """Extract ``view`` from ``paths`` on all workers; returns the stacked results and a mask of successes.
 
-        Each failure is reported (prefixed by its ``notes`` entry, if any) and kept for the cache.
-        Audio jobs (``reads_audio``) first compile librosa's numba code here
-        (:func:`compile_audio_code`); frames are extracted by the frame store.
+        Files go to the workers ``view.batch_size`` at a time. Each failure is reported
+        (prefixed by its ``notes`` entry, if any) and kept for the cache. A view that
+        decodes audio first compiles its numba code here (``FeatureView.warm_up``).
         """
-        if self.n_jobs > 1 and reads_audio:
-            compile_audio_code(self.settings)
-        with tempfile.TemporaryDirectory(prefix="ravdess-extracting-") as in_flight:
-            runner = joblib.Parallel(n_jobs=self.n_jobs, return_as="generator")
-            results = runner(joblib.delayed(_guarded)(job, p, self.settings, in_flight) for p in paths)
-            try:
-                outputs = list(
-                    tqdm(results, total=len(paths), desc=what, unit="file", disable=not self.progress)
-                )
-            except TerminatedWorkerError as error:
-                raise WorkerCrashError(_worker_crash_message(Path(in_flight), what, error)) from None
+        outputs = extract_files(view, paths, self.settings, self.n_jobs, self.progress, what)
         ok = np.array([not isinstance(o, str) for o in outputs], dtype=bool)
         failures = [
             f"{notes[p]}: {o}" if notes and p in notes else o
@@ -587,51 +684,3 @@ class RAVDESSDataLoader:
         if not ok.any():
             raise MediaError(f"none of the {len(paths)} files for {what} could be decoded")
         return np.stack([o for o in outputs if not isinstance(o, str)]), ok
-
-
-def _guarded(
-    job: Callable[[Path, FeatureSettings], np.ndarray],
-    path: Path,
-    settings: FeatureSettings,
-    in_flight: str | None = None,
-):
-    """Run one extraction; a decoding failure comes back as its message instead of ending the run.
-
-    With ``in_flight`` (a folder), the worker notes the file it works on in a file named by
-    its process id, so that when native code kills the process the parent can name the file.
-    """
-    note = Path(in_flight, str(os.getpid())) if in_flight else None
-    if note is not None:
-        note.write_text(str(path))
-    try:
-        return job(path, settings)
-    except MediaError as error:
-        return str(error)
-    finally:
-        if note is not None:
-            note.unlink(missing_ok=True)
-
-
-def _worker_crash_message(in_flight: Path, what: str, error: BaseException) -> str:
-    """What died, on which file (the notes of :func:`_guarded` whose process is gone), and what to try."""
-    files = []
-    for note in sorted(in_flight.iterdir()):
-        try:
-            os.kill(int(note.name), 0)  # signal 0 only asks whether the process exists
-        except ProcessLookupError:
-            files.append(note.read_text())
-        except (OSError, ValueError):
-            continue
-    # The executor stops the other workers too, so a file of theirs can be named beside the culprit.
-    if len(files) > 1:
-        where = f"while extracting one of {', '.join(files)}"
-    else:
-        where = f"while extracting {files[0]}" if files else f"during {what}"
-    numba_cache = Path(librosa.__file__).parent
-    reason = " ".join(str(error).split())  # joblib's message spans lines; an error line is one line
-    return (
-        f"an extraction worker process died {where} ({reason}). A crash inside librosa (librosa.yin, say) "
-        f"usually means a corrupt numba cache: delete the *.nbi and *.nbc files under {numba_cache} (or "
-        "set NUMBA_CACHE_DIR to an empty folder) and run again. If the same file crashes again, run with "
-        "--jobs 1 to see the error, or move that file away."
-    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ravdess_emotion.features.settings import AU_FEATURES, AU_NORMALIZATIONS, AUDIO_FEATURES, FeatureSettings
+from ravdess_emotion.features.settings import AU_FEATURES, AU_NORMALIZATIONS, FeatureSettings
+from ravdess_emotion.features.views import audio_view_names
 
 
 def add_data_dir_argument(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +30,7 @@ def add_feature_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--sample-rate", type=int, help=f"audio rate in Hz (default {defaults.sample_rate})")
     group.add_argument(
         "--audio-features",
-        choices=AUDIO_FEATURES,
+        choices=audio_view_names(),
         help="audio model input: the MFCC image, or utterance functionals (statistics of MFCC, log-mel, "
         f"pitch, loudness and spectral contours; see ravdess_emotion/features/functionals.py) (default {defaults.audio_features})",
     )

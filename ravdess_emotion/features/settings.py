@@ -1,7 +1,9 @@
 """The feature settings: every setting that changes a feature, and the version of the extraction code.
 
-The lowest level of the features stage: audio, video and the loader all read these
-names, and they depend on nothing above the corpus.
+The lowest level of the features stage: the views, the loader and the predictor all
+read these names, and they depend on nothing above the corpus. Which settings a
+feature depends on, and the shape it has, is its view's to say
+(``ravdess_emotion.features.views``).
 """
 
 from __future__ import annotations
@@ -9,14 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from ravdess_emotion.features.functionals import n_features
-
 FEATURE_VERSION = 2
 """Bumped whenever extraction code changes what it computes, so old caches are rebuilt."""
 
-KINDS = ("audio", "video", "fusion", "au", "fusion_au")
-"""What a model reads: audio, video frames, both, facial action units, or audio and action units."""
-AUDIO_FEATURES = ("mfcc", "functionals")
 AU_FEATURES = ("means", "statistics", "sequence")
 AU_NORMALIZATIONS = ("none", "zscore", "zscore+rank")
 AU_UNITS = 35  # OpenFace's AU outputs: ravdess_emotion.corpus.tracking.AU_COLUMNS
@@ -53,9 +50,10 @@ class FeatureSettings:
     face_crop : bool
         Crop frames to the face (one Haar-cascade box per clip) before resizing; when no
         face is found, to the centre square. See ``ravdess_emotion.features.video.sample_face_frames``.
-    audio_features : {"mfcc", "functionals"}
-        ``"mfcc"``: the (n_mfcc, max_frames) MFCC image of the seed's CNN-LSTM.
-        ``"functionals"``: one vector of utterance statistics per file, see
+    audio_features : str
+        The audio view of the audio models (``ravdess_emotion.features.views``):
+        ``"mfcc"``, the (n_mfcc, max_frames) MFCC image of the seed's CNN-LSTM;
+        ``"functionals"``, one vector of utterance statistics per file, see
         ``ravdess_emotion.features.functionals`` (``n_mfcc`` and ``max_frames`` are then unused).
     speaker_norm : bool
         Standardise audio features within each speaker's own recordings (the RAVDESS
@@ -95,7 +93,8 @@ class FeatureSettings:
     au_normalization: str = "zscore"
 
     def __post_init__(self) -> None:
-        check_choice("audio_features", self.audio_features, AUDIO_FEATURES)
+        if not isinstance(self.audio_features, str) or not self.audio_features:
+            raise ValueError(f"audio_features must name an audio view, got {self.audio_features!r}")
         check_choice("au_features", self.au_features, AU_FEATURES)
         check_choice("au_normalization", self.au_normalization, AU_NORMALIZATIONS)
         if self.au_normalization == "zscore+rank" and self.au_features == "sequence":
@@ -120,33 +119,6 @@ class FeatureSettings:
             raise ValueError(f"video_size must be (height, width) > 0, got {self.video_size}")
         object.__setattr__(self, "video_size", tuple(int(v) for v in self.video_size))
         object.__setattr__(self, "face_crop", bool(self.face_crop))
-
-    @property
-    def audio_shape(self) -> tuple[int, ...]:
-        """One file's audio features: (n_mfcc, max_frames), or (n_features,) for functionals."""
-        if self.audio_features == "functionals":
-            return (n_features(),)
-        return (self.n_mfcc, self.max_frames)
-
-    @property
-    def video_shape(self) -> tuple[int, int, int, int]:
-        return (self.video_frames, *self.video_size, 3)
-
-    @property
-    def au_shape(self) -> tuple[int, ...]:
-        """One clip's AU features as a model reads them: (35,) means, (175,) statistics, or (au_frames, 35).
-
-        ``au_normalization="zscore+rank"`` doubles a clip vector (the ranks follow the z-scores).
-        """
-        if self.au_features == "sequence":
-            return (self.au_frames, AU_UNITS)
-        width = AU_UNITS * (5 if self.au_features == "statistics" else 1)
-        return (width * (2 if self.au_normalization == "zscore+rank" else 1),)
-
-    @property
-    def speaker_normalized(self) -> bool:
-        """Whether any input of a model with these settings is standardised per speaker (audio or AUs)."""
-        return self.speaker_norm or self.au_normalization != "none"
 
     def to_dict(self) -> dict[str, object]:
         settings = asdict(self)

@@ -1,40 +1,45 @@
-"""Speaker statistics: standardising a speaker's features from all, some or none of their recordings.
+"""Standardising features by speaker: from all, some or none of a speaker's recordings. The one place it is done.
 
-The ``--preset best`` audio model reads utterance functionals standardised within each
-speaker. How well it knows a speaker's mean and spread depends on how many of their
-recordings it has seen: all of a session's files (``batch``), a few unlabeled
-enrollment recordings (``enrollment``), or none at all (``independent``). One
-:class:`SpeakerPrior`, learned from the training speakers, serves all three: a
-speaker's mean and variance are estimated from their ``k`` recordings and shrunk
-toward the training population's, the more the fewer recordings there are, and with
-``k = 0`` they are the population's. The model is trained on copies standardised in
-each of these ways (:func:`enrollment_copies`), so one network reads all of them.
+Every speaker differs in pitch range, timbre, recording level and how strongly their
+face shows an expression; standardising each feature within a speaker removes much of
+that, using no labels. Training, prediction and the benchmarks all standardise here:
+
+- :func:`standardize_within_speakers`: every recording by the exact statistics of all
+  recordings of its speaker (a session's files, or the actor's), as a feature view's
+  ``speaker_normalization`` asks (``zscore``, or ``zscore+rank`` for clip vectors, which
+  adds each recording's rank among its speaker's as a normal score);
+- :class:`SpeakerPrior`: what the training speakers say about an unknown speaker. A
+  speaker's mean and variance are estimated from their ``k`` recordings and shrunk
+  toward the training population's, the more the fewer recordings there are; with
+  ``k = 0`` they are the population's. One prior serves the three ways a model meets a
+  speaker (:data:`SPEAKER_PATHS`): all of a session's files (``batch``), a few unlabeled
+  enrollment recordings (``enrollment``), or none at all (``independent``). The model is
+  trained on copies standardised in each of these ways (:func:`enrollment_copies`), so
+  one network reads all of them;
+- :func:`standardize_by_ways`: the files of a prediction, each by the way its inputs allow.
 
 The shrinkage is empirical Bayes per feature: a feature whose mean varies much
 between speakers (pitch, formants) trusts a few recordings; one that varies mostly
-between emotions (loudness range) leans on the population. No labels are used.
+between emotions (loudness range) leans on the population.
 
-Two kinds of audio features are standardised: a vector per recording (functionals,
-``(n, n_features)``), and MFCC images (``(n, n_mfcc, max_frames)``), whose every
-coefficient is standardised over the speaker's frames (the padding frames, all zero,
-are left out of the statistics and stay zero). The statistics of a speaker are those of
-their recordings' frames, a functionals row being a recording of one frame; a speaker's
-number of recordings, not of frames, says how far to trust them.
+How a recording's features hold their frames is its view's ``layout``
+(``ravdess_emotion.features.views.LAYOUTS``): a vector per recording (``rows``); an MFCC
+image (``coefficient_frames``: (n_coefficients, n_frames), every coefficient over the
+speaker's frames, the all-zero padding frames left out and kept at zero); or a sequence
+(``frame_rows``: (n_frames, n_features), every frame counting). The statistics of a
+speaker are those of their recordings' frames; their number of recordings, not of
+frames, says how far to trust them.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from ravdess_emotion.core.files import write_atomically
-from ravdess_emotion.features.functionals import standardize_groups
-from ravdess_emotion.features.settings import FeatureSettings
+from scipy.special import ndtri
+from scipy.stats import rankdata
 
 PRIOR_SCALE = 0.3
 """Multiplies each feature's empirical-Bayes prior strength (within / between-speaker variance).
@@ -48,8 +53,10 @@ ENROLLMENT_SIZES = (1, 3, 10)
 """Recordings per speaker of the training copies standardised as a small enrollment would be."""
 SPEAKER_PATHS = ("batch", "enrollment", "independent")
 """The ways a model with a :class:`SpeakerPrior` meets a speaker: all given files, enrolled files, none."""
-ENROLLMENT_AUDIO_KEYS = ("sample_rate", "n_mfcc", "max_frames", "n_fft", "hop_length", "audio_features")
-"""The feature settings an enrollment's features depend on; a model must share them to use it."""
+NORMALIZATIONS = ("none", "zscore", "zscore+rank")
+"""How features are standardised within a speaker (``FeatureView.speaker_normalization``)."""
+MIN_BATCH_FILES = 2
+"""A speaker with fewer files among those predicted is predicted without speaker statistics (if the model can)."""
 
 
 def speaker_recordings(features: np.ndarray, speakers: Sequence[Hashable]) -> tuple[np.ndarray, np.ndarray]:
@@ -76,8 +83,8 @@ def recording_frames(recordings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Parameters
     ----------
     recordings : np.ndarray, shape (k, n_features) or (k, n_features, n_frames)
-        A functionals row is one frame; of an MFCC image every frame that is not
-        padding (all zero) is one.
+        A row (layout ``rows``) is one frame; of an MFCC image (``coefficient_frames``)
+        every frame that is not padding (all zero) is one.
 
     Returns
     -------
@@ -122,28 +129,92 @@ def standardized(features: np.ndarray, mean: np.ndarray, spread: np.ndarray) -> 
     return np.where(present, scaled, 0.0).astype(np.float32)
 
 
-def standardize_within_speakers(features: np.ndarray, speakers: Sequence[Hashable]) -> np.ndarray:
+def standardize_within_speakers(
+    features: np.ndarray, speakers: Sequence[Hashable], how: str = "zscore", layout: str | None = None
+) -> np.ndarray:
     """Every recording standardised by the exact statistics of all recordings of its speaker.
-
-    Functionals rows as ``ravdess_emotion.features.functionals.speaker_normalize``; MFCC
-    images per coefficient over the speaker's frames (:func:`frame_statistics`).
 
     Parameters
     ----------
-    features : np.ndarray, shape (n, n_features) or (n, n_mfcc, max_frames)
+    features : np.ndarray
+        (n, n_features) vectors, (n, n_coefficients, n_frames) MFCC images or
+        (n, n_frames, n_features) sequences, as ``layout`` says.
     speakers : sequence, length n
+        The speaker of each recording (an actor number, a folder name, ...).
+    how : {"none", "zscore", "zscore+rank"}
+        ``zscore+rank`` (vectors only) appends each recording's rank among its speaker's,
+        per feature, as a normal score (:func:`speaker_ranks`): twice the features.
+    layout : {"rows", "coefficient_frames", "frame_rows"}, optional
+        By default ``rows`` for 2-D features and ``coefficient_frames`` for 3-D ones.
 
     Returns
     -------
-    np.ndarray, shaped like ``features``, float32
+    np.ndarray, float32: zero mean and unit variance per speaker and feature (a feature
+    constant within a speaker is 0); ``how="none"`` returns ``features`` unchanged.
 
     Raises
     ------
     ValueError
-        When a speaker has a single recording: there is nothing to normalize against.
+        When a speaker has a single recording (there is nothing to standardise against),
+        or ``how`` does not fit the layout.
     """
-    features, speakers = speaker_recordings(features, speakers)
-    return standardize_groups(features, speakers, lambda group: standardized(group, *frame_statistics(group)))
+    if how not in NORMALIZATIONS:
+        raise ValueError(f"how must be one of {', '.join(NORMALIZATIONS)}; got {how!r}")
+    if how == "none":
+        return np.asarray(features)
+    features = np.asarray(features)
+    layout = layout or ("rows" if features.ndim == 2 else "coefficient_frames")
+    speakers = np.asarray(list(speakers))
+    if len(speakers) != len(features):
+        raise ValueError(
+            f"features need one speaker per recording; got {features.shape} and {len(speakers)} speakers"
+        )
+    names, counts = np.unique(speakers, return_counts=True)
+    if (counts < 2).any():
+        raise ValueError(
+            f"speaker {names[counts < 2][0].item()!r} has one recording: per-speaker normalization needs "
+            "several recordings of each speaker"
+        )
+    if layout == "frame_rows":
+        if how != "zscore" or features.ndim != 3:
+            raise ValueError(
+                f"sequences (n, frames, features) are standardised with 'zscore' or 'none', not {how!r}"
+            )
+        n, frames, width = features.shape
+        flat = standardize_within_speakers(
+            features.reshape(n * frames, width), np.repeat(np.asarray(list(speakers)), frames)
+        )
+        return flat.reshape(n, frames, width)
+    if how == "zscore+rank" and features.ndim != 2:
+        raise ValueError("'zscore+rank' ranks vectors (n, n_features), not frames")
+    recordings, speakers = speaker_recordings(features, speakers)
+    normalized = np.empty(recordings.shape, np.float32)
+    for speaker in names:
+        rows = speakers == speaker
+        normalized[rows] = standardized(recordings[rows], *frame_statistics(recordings[rows]))
+    if how == "zscore+rank":
+        return np.concatenate([normalized, speaker_ranks(recordings, speakers)], axis=1)
+    return normalized
+
+
+def speaker_ranks(features: np.ndarray, speakers: Sequence[Hashable]) -> np.ndarray:
+    """Each recording's rank among its speaker's, per feature, as a normal score ``Φ⁻¹((rank - ½) / n)``.
+
+    Robust to how a speaker's values are spread (an actor whose AU12 is 0 in most clips
+    and 4 in a few): only their order counts. Ties share their mean rank.
+
+    Returns
+    -------
+    np.ndarray, shape (n, n_features), float32
+    """
+    features = np.asarray(features, dtype=np.float64)
+    speakers = np.asarray(list(speakers))
+    scores = np.empty_like(features)
+    for speaker in np.unique(speakers):
+        rows = speakers == speaker
+        ranks = rankdata(features[rows], axis=0)
+        scores[rows] = ndtri((ranks - 0.5) / rows.sum())
+    return scores.astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -314,82 +385,116 @@ def enrollment_copies(
     return copies
 
 
-# --------------------------------------------------------------------------- stored enrollments
-
-
 @dataclass(frozen=True)
-class Enrollment:
-    """A speaker's enrollment: the raw features of their unlabeled recordings, and what they were computed with.
+class SpeakerStandardization:
+    """What :func:`standardize_by_ways` did with the files of a prediction.
 
-    Stored as one small ``.npz`` per speaker (:meth:`save`), so that a speaker is
-    enrolled once and the files are never decoded again.
+    Attributes
+    ----------
+    features : np.ndarray
+        The standardised features of the kept files, (n_kept, ...), float32.
+    kept : np.ndarray
+        The index of each kept file among those given, int64.
+    ways : list of (str, int)
+        Per kept file, the way its speaker was met (:data:`SPEAKER_PATHS`) and the number
+        of their recordings the statistics came from.
+    problems : list of str
+        A message for every file left out.
+    notes : list of str
+        Remarks on stderr's side (speakers whose statistics are noisy).
     """
 
-    speaker: str
     features: np.ndarray
-    """(k, n_features), or (k, n_mfcc, max_frames) for MFCC images; raw (before any standardisation)."""
-    settings: dict[str, Any]
-    """The feature settings of :data:`ENROLLMENT_AUDIO_KEYS` they were computed with."""
-    sources: tuple[str, ...] = ()
-    """The recordings, for the record."""
+    kept: np.ndarray
+    ways: list[tuple[str, int]]
+    problems: list[str]
+    notes: list[str]
 
-    @classmethod
-    def of_recordings(
-        cls, speaker: str, features: np.ndarray, settings: FeatureSettings, sources: Sequence[str] = ()
-    ) -> Enrollment:
-        return cls(speaker, np.asarray(features, np.float32), enrollment_settings(settings), tuple(sources))
 
-    def save(self, folder: str | Path) -> Path:
-        """Write ``<folder>/<speaker>.npz`` atomically and return its path."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{safe_file_stem(self.speaker)}.npz"
-        description = {"speaker": self.speaker, "settings": self.settings, "sources": list(self.sources)}
-        text = np.array(json.dumps(description))
-        write_atomically(path, lambda stream: np.savez(stream, features=self.features, description=text))
-        return path
+def standardize_by_ways(
+    features: np.ndarray,
+    labels: Sequence[str],
+    prior: SpeakerPrior | None,
+    speakers: Sequence[str] | None = None,
+    enrolled_names: Sequence[str] | None = None,
+    enrollments: dict[str, np.ndarray] | None = None,
+    reliable_files: int = 10,
+) -> SpeakerStandardization:
+    """Standardise each file's raw features by its speaker, the way the inputs allow.
 
-    @classmethod
-    def load(cls, path: str | Path) -> Enrollment:
-        """Read a file :meth:`save` wrote. Raises ``ValueError`` naming the file when it is not one."""
-        path = Path(path)
-        try:
-            with np.load(path, allow_pickle=False) as stored:
-                features = np.asarray(stored["features"], np.float32)
-                description = json.loads(str(stored["description"]))
-            return cls(
-                str(description["speaker"]),
-                features,
-                dict(description["settings"]),
-                tuple(description["sources"]),
+    - ``speakers`` None: by the prior alone (``independent``);
+    - with ``enrollments`` (enrolled name -> raw features of that speaker's enrollment
+      recordings): by the enrollment of the file's speaker (``enrolled_names``), never by
+      the files predicted; a speaker not enrolled is met ``independent``;
+    - else by all the given files of the same speaker (``batch``); a speaker with fewer
+      than :data:`MIN_BATCH_FILES` files is met ``independent``.
+
+    Without a ``prior`` (a model trained before speaker priors), a file that would be met
+    ``independent`` is left out with a message, and an enrollment needs two recordings.
+
+    Parameters
+    ----------
+    features : np.ndarray, shape (n, ...)
+        Raw features of the files, layout ``rows`` or ``coefficient_frames``.
+    labels : sequence of str, length n
+        How messages name each file (its path).
+    reliable_files : int
+        Below this many files a batch speaker's statistics are called noisy (a note).
+    """
+    X = np.asarray(features, dtype=np.float64)
+    counts: dict[str, int] = {}
+    if speakers is not None:
+        for name in speakers:
+            counts[name] = counts.get(name, 0) + 1
+    out, kept, used, problems, batch_speakers = [], [], [], [], set()
+    for index, label in enumerate(labels):
+        row = X[index : index + 1]
+        if speakers is None:
+            recordings, way = X[:0], "independent"
+        elif enrollments is not None:
+            name = enrolled_names[index]
+            enrolled = enrollments.get(name)
+            if enrolled is None:
+                recordings, way = X[:0], "independent"
+                if prior is None:
+                    known = ", ".join(sorted(enrollments)) or "none"
+                    problems.append(
+                        f"{label}: speaker {name!r} is not enrolled (enrolled: {known}), and this model has no "
+                        "speaker-independent way"
+                    )
+                    continue
+            else:
+                recordings, way = np.asarray(enrolled, dtype=np.float64), "enrollment"
+        elif counts[speakers[index]] >= MIN_BATCH_FILES:
+            same = [i for i, s in enumerate(speakers) if s == speakers[index]]
+            recordings, way = X[same], "batch"
+            batch_speakers.add(speakers[index])
+        else:
+            recordings, way = X[:0], "independent"
+            if prior is None:
+                problems.append(
+                    f"{label}: {speakers[index]} has no other file here; this model normalizes every speaker by "
+                    "their own recordings, so give several files of each speaker, or --enroll recordings of them"
+                )
+                continue
+        if prior is not None:
+            out.append(prior.standardize(row, recordings))
+        elif len(recordings) < 2:
+            problems.append(
+                f"{label}: the enrollment of {enrolled_names[index]!r} holds {len(recordings)} recording; "
+                "this model needs at least two (a model retrained with a speaker prior, --enrollment-copies prior or "
+                "--preset best, takes one)"
             )
-        except (OSError, KeyError, ValueError, TypeError) as error:
-            raise ValueError(f"{path}: not an enrollment file written by predict.py ({error})") from None
-
-    def check_settings(self, settings: FeatureSettings, where: str) -> None:
-        """Raise ``ValueError`` when this enrollment's features were computed with other settings than ``settings``."""
-        wanted = enrollment_settings(settings)
-        differ = [
-            f"{k} {self.settings.get(k)!r} (the model: {v!r})"
-            for k, v in wanted.items()
-            if self.settings.get(k) != v
-        ]
-        if differ:
-            raise ValueError(
-                f"{where}: enrolled with other feature settings than this model's ({', '.join(differ)}); "
-                "enroll again from the recordings with this model"
-            )
-        if self.features.ndim not in (2, 3) or len(self.features) == 0:
-            raise ValueError(f"{where}: holds no recordings")
-
-
-def enrollment_settings(settings: FeatureSettings) -> dict[str, Any]:
-    """The part of ``settings`` that an enrollment's features depend on."""
-    values = settings.to_dict()
-    return {key: values[key] for key in ENROLLMENT_AUDIO_KEYS}
-
-
-def safe_file_stem(name: str) -> str:
-    """``name`` as a file name: letters, digits, ``-``, ``_`` and ``.``; anything else becomes ``_``."""
-    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip(".")
-    return stem or "speaker"
+            continue
+        else:
+            out.append(standardized(row, *frame_statistics(recordings)))
+        kept.append(index)
+        used.append((way, len(recordings)))
+    notes = [
+        f"note: {name} has {counts[name]} files; speaker statistics from fewer than "
+        f"{reliable_files} are noisy, so expect lower accuracy"
+        for name in sorted(batch_speakers)
+        if counts[name] < reliable_files
+    ]
+    normalized = np.concatenate(out) if out else np.zeros((0, *X.shape[1:]), np.float32)
+    return SpeakerStandardization(normalized, np.array(kept, dtype=np.int64), used, problems, notes)

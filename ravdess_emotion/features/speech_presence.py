@@ -24,6 +24,8 @@ from __future__ import annotations
 import librosa
 import numpy as np
 
+from ravdess_emotion.core.errors import MediaError
+
 SILENCE_PEAK = 1e-3
 """Peak sample magnitude (of full scale 1.0) below which a recording is silence: -60 dBFS."""
 STEADY_VARIATION_DB = 1.0
@@ -33,6 +35,10 @@ BLOCK_SECONDS = 0.1
 LOUD_RANGE_DB = 25.0  # blocks this far below the loudest are pauses, not the sound being judged
 N_BANDS = 24  # wide enough bands that noise power averages out within each block
 QUANTILE = 75  # a voice varies in most of its blocks; onsets and offsets of a tone in few of them
+
+
+class NoSpeechError(MediaError):
+    """An audio input that holds no voice (silence, a tone, noise): no emotion is predicted for it."""
 
 
 def spectral_variation_db(samples: np.ndarray, sample_rate: int) -> float:

@@ -25,7 +25,6 @@ from ravdess_emotion.training.recipes import (
     AUDIO_MODEL_CLASSES,
     DEFAULT_PRESET,
     DESIGN_MODELS,
-    FACE_KINDS,
     MODEL_SPECS,
     PRESETS,
     ModelSpec,
@@ -136,7 +135,7 @@ class RunConfig:
             raise ValueError(
                 f"unknown audio model {self.audio_model!r}; choose from {', '.join(AUDIO_MODEL_CLASSES)}"
             )
-        if self.preset == "ensemble" and self.audio_model is not None:
+        if PRESETS[self.preset].members and self.audio_model is not None:
             raise ValueError(
                 "--audio-model and --preset ensemble exclude each other: the ensemble's members are "
                 "its own (ENSEMBLE_MEMBERS); choose another preset to train one network"
@@ -177,7 +176,7 @@ class RunConfig:
         if self.enrollment_sizes != "preset":
             overrides["enrollment_sizes"] = self.enrollment_sizes
         specs = [apply_preset(MODEL_SPECS[name], PRESETS[self.preset]) for name in self.models]
-        specs = [replace(s, **overrides) if s.kind == "audio" else s for s in specs]
+        specs = [replace(s, **overrides) if s.reads_audio_alone else s for s in specs]
         if self.patience is not None:
             specs = [replace(s, patience=self.patience) for s in specs]
         if self.refit is not None:
@@ -185,21 +184,24 @@ class RunConfig:
         if self.audio_settings.speaker_norm:  # the copies standardised per speaker come in larger batches
             specs = [
                 replace(s, batch_size=enrollment_batch_size(s.batch_size, s.enrollment_sizes))
-                if s.kind == "audio"
+                if s.reads_audio_alone
                 else s
                 for s in specs
             ]
         else:  # nothing is standardised per speaker, so there are no such copies
-            specs = [replace(s, enrollment_sizes=None) if s.kind == "audio" else s for s in specs]
+            specs = [replace(s, enrollment_sizes=None) if s.reads_audio_alone else s for s in specs]
         if self.speed_perturbation is not None:  # the audio of an audio+AU model is perturbed too
             specs = [
-                replace(s, speeds=self.speed_perturbation) if s.kind == "fusion_au" else s for s in specs
+                replace(s, speeds=self.speed_perturbation)
+                if "audio" in s.views and not s.reads_audio_alone
+                else s
+                for s in specs
             ]
         return specs
 
     def settings_for(self, spec: ModelSpec) -> FeatureSettings:
-        """The feature settings of a model: the audio settings (also of the action-unit models), or the video ones."""
-        return self.audio_settings if spec.kind in ("audio", *FACE_KINDS) else self.video_settings
+        """The feature settings of a model: the audio settings (of every model that follows the preset), or the video ones."""
+        return self.audio_settings if spec.follows_preset else self.video_settings
 
     def to_dict(self) -> dict[str, object]:
         """Plain JSON values: paths as strings, feature settings as dictionaries."""

@@ -2,12 +2,12 @@
 
 On one actor split, :func:`fit_view_ensemble`
 
-1. trains each member (``ENSEMBLE_MEMBERS``: logistic regression on functionals,
-   the CNN-LSTM on MFCC images) on the training actors as its preset would, without
-   its refit;
+1. trains each member (``ModelSpec.members``, from ``--preset ensemble``: logistic
+   regression on functionals, the CNN-LSTM on MFCC images) on the training actors as its
+   preset would, without its refit;
 2. chooses the functionals member's weight ``w`` from 0, 0.05, ..., 1 by the log-loss of
    ``softmax(w log p_functionals + (1 - w) log p_mfcc)`` on the validation actors
-   (``ravdess_emotion.models.late_fusion_weight``), each recording standardised by its
+   (``ravdess_emotion.models.fusion.late_fusion_weight``), each recording standardised by its
    speaker's recordings, as the evaluation is;
 3. refits each member whose preset refits on training + validation actors, for its best
    epoch count, so the validation actors inform the weight before they are trained on;
@@ -29,12 +29,8 @@ import pandas as pd
 
 from ravdess_emotion.batches import TrainingInputs
 from ravdess_emotion.features.loader import RAVDESSDataLoader
-from ravdess_emotion.models import (
-    AudioViewsEnsemble,
-    EmotionModel,
-    late_fusion_log_probabilities,
-    late_fusion_weight,
-)
+from ravdess_emotion.models import AudioViewsEnsemble, EmotionModel
+from ravdess_emotion.models.fusion import POOLING_WEIGHTS, late_fusion_log_probabilities, late_fusion_weight
 from ravdess_emotion.training.config import RunConfig
 from ravdess_emotion.training.fitting import (
     FitResult,
@@ -45,11 +41,8 @@ from ravdess_emotion.training.fitting import (
 )
 from ravdess_emotion.training.inputs import load_training_inputs, loader_for
 from ravdess_emotion.training.metrics import classification_metrics
-from ravdess_emotion.training.recipes import ENSEMBLE_MEMBERS, PRESETS, ModelSpec
+from ravdess_emotion.training.recipes import PRESETS, ModelSpec
 from ravdess_emotion.training.splits import ActorSplit
-
-WEIGHTS = np.round(np.linspace(0.0, 1.0, 21), 2)
-"""The weights of the first member tried on the validation actors."""
 
 
 @dataclass
@@ -66,16 +59,16 @@ class ViewMember:
         return self.config.batch_size or self.spec.batch_size
 
 
-def member_configs(config: RunConfig) -> dict[str, RunConfig]:
-    """The run configuration of each member of an ensemble run: its preset and feature settings, the rest as ``config``.
+def member_configs(spec: ModelSpec, config: RunConfig) -> dict[str, RunConfig]:
+    """The run configuration of each member of the ensemble ``spec``: its preset and feature settings, the rest as ``config``.
 
     The first member's feature settings are ``config.audio_settings`` (the command line's
     feature options), with its changes; every other member's are its preset's, with its changes.
     """
     configs = {}
-    for index, (view, (preset, changes)) in enumerate(ENSEMBLE_MEMBERS.items()):
+    for index, (view, preset, changes) in enumerate(spec.members):
         settings = config.audio_settings if index == 0 else PRESETS[preset].feature_settings()
-        configs[view] = replace(config, preset=preset, audio_settings=replace(settings, **changes))
+        configs[view] = replace(config, preset=preset, audio_settings=replace(settings, **dict(changes)))
     return configs
 
 
@@ -91,7 +84,7 @@ def load_members(
     """
     members: dict[str, ViewMember] = {}
     y = info = None
-    for view, member_config in member_configs(config).items():
+    for view, member_config in member_configs(spec, config).items():
         member_spec = next(s for s in member_config.specs() if s.name == spec.name)
         loader = loader_for(member_spec, member_config)
         inputs, member_y, member_info = load_training_inputs(loader, member_spec)
@@ -175,7 +168,7 @@ def fit_view_ensemble(
         if len(split.val):
             validation[view] = log_probabilities(fits[view].model, member, split.val)
     weight = (
-        late_fusion_weight(validation[first_view], validation[second_view], y[split.val], WEIGHTS)
+        late_fusion_weight(validation[first_view], validation[second_view], y[split.val], POOLING_WEIGHTS)
         if len(split.val)
         else 0.5
     )

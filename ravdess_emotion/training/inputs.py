@@ -1,4 +1,4 @@
-"""A model's training data: its feature loader and its features as ``TrainingInputs``, per kind of model."""
+"""A model's training data: its feature loader, and the features of its views as ``TrainingInputs``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pandas as pd
 
 from ravdess_emotion.batches import SpeakerStandardizedCopies, SpeedCopies, TrainingInputs, as_training_inputs
 from ravdess_emotion.features.loader import RAVDESSDataLoader
+from ravdess_emotion.features.views import resolve_views
 from ravdess_emotion.training.config import RunConfig
 from ravdess_emotion.training.recipes import ModelSpec
 
@@ -14,35 +15,33 @@ from ravdess_emotion.training.recipes import ModelSpec
 def load_training_inputs(
     loader: RAVDESSDataLoader, spec: ModelSpec
 ) -> tuple[TrainingInputs, np.ndarray, pd.DataFrame]:
-    """``(inputs, y, info)`` of a model: its features as :class:`~ravdess_emotion.batches.TrainingInputs`.
+    """``(inputs, y, info)`` of a model: the features of its views as :class:`~ravdess_emotion.batches.TrainingInputs`.
 
-    Audio and action-unit features are held in memory, with speed-perturbed copies for
-    an audio or audio+AU model with ``spec.speeds`` (each copy paired with the take's
-    faces); video and fusion stream from the frame store, so memory does not grow with
-    the number of clips.
+    Features in memory are standardised per actor as each view says. A model of one
+    speaker-normalized view trained with a speaker prior (``spec.enrollment_sizes``) gets
+    them raw, to standardise in every way a prediction can; with ``spec.speeds``, the
+    first view (the audio) comes with speed-perturbed copies, each paired with the take's
+    other views. Frames stream from the frame store, so memory does not grow with the
+    number of clips.
     """
-    if spec.kind == "audio" and spec.enrollment_sizes is not None and loader.settings.speaker_norm:
-        X, y, info = loader.load_audio_dataset(spec.channel, return_info=True, standardize=False)
-        copies = loader.load_audio_speed_copies(spec.channel, spec.speeds, info, standardize=False)
+    views = resolve_views(spec.views, loader.settings)
+    with_prior = (
+        len(views) == 1
+        and spec.enrollment_sizes is not None
+        and views[0].speaker_normalization(loader.settings) != "none"
+    )
+    X, y, info = loader.load_views(views, spec.channel, standardize=not with_prior, label=spec.kind)
+    if with_prior:
+        copies = loader.load_speed_copies(views[0], spec.channel, spec.speeds, info, standardize=False)
         speakers = info["actor"].to_numpy()
         return SpeakerStandardizedCopies(X, speakers, copies, spec.enrollment_sizes), y, info
-    if spec.kind == "audio":
-        X, y, info = loader.load_audio_dataset(spec.channel, return_info=True)
-        if spec.speeds:
-            return SpeedCopies(X, loader.load_audio_speed_copies(spec.channel, spec.speeds, info)), y, info
-        return as_training_inputs(X), y, info
-    if spec.kind == "au":
-        X, y, info = loader.load_au_dataset(spec.channel, return_info=True)
-        return as_training_inputs(X), y, info
-    if spec.kind == "fusion_au":
-        (X_audio, X_au), y, info = loader.load_audio_au_dataset(spec.channel, return_info=True)
-        if spec.speeds:
-            twins = info.assign(path=info["audio_path"])  # the speed copies are of each take's audio file
-            copies = loader.load_audio_speed_copies(spec.channel, spec.speeds, twins)
-            return SpeedCopies(X_audio, copies, companions=(X_au,)), y, info
-        return as_training_inputs([X_audio, X_au]), y, info
-    clips, y, info = loader.video_cache(spec.kind, spec.channel)
-    return as_training_inputs(clips), y, info
+    if spec.speeds:
+        first, *companions = X if isinstance(X, tuple) else (X,)
+        # The speed copies are of each take's file of the first view (its audio).
+        files = info.assign(path=info[f"{views[0].side}_path"]) if companions else info
+        copies = loader.load_speed_copies(views[0], spec.channel, spec.speeds, files)
+        return SpeedCopies(first, copies, companions=tuple(companions)), y, info
+    return as_training_inputs(X), y, info
 
 
 def loader_for(spec: ModelSpec, config: RunConfig) -> RAVDESSDataLoader:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 
 from ravdess_emotion.features.settings import PLAYBACK_SPEED_RANGE, FeatureSettings
 from ravdess_emotion.features.speakers import ENROLLMENT_SIZES
+from ravdess_emotion.features.views import AudioView, kind_views, view_named
 from ravdess_emotion.models import (
     MODEL_CLASSES,
     AudioAUEmotionFusion,
@@ -40,10 +41,19 @@ from ravdess_emotion.models import (
     VideoEmotion3DCNNLSTM,
 )
 
+AUDIO_ALONE = ("audio",)
+"""The views of a model that reads the audio view of its settings alone."""
+
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One trainable model: what it reads, how it is built, and its defaults (the seed's, or a preset's)."""
+    """One trainable model: a channel and a recipe: the views it reads, its network, and its training defaults.
+
+    The views are names of ``ravdess_emotion.features.views`` in the order of the
+    network's inputs, where ``audio`` and ``face`` stand for the views the feature
+    settings choose; by default those of ``kind``
+    (``ravdess_emotion.features.views.MODEL_KINDS``). ``kind`` names the model's files.
+    """
 
     name: str
     kind: str
@@ -51,6 +61,10 @@ class ModelSpec:
     model_class: type[EmotionModel]
     batch_size: int
     epochs: int
+    views: tuple[str, ...] = ()
+    follows_preset: bool = True
+    """Whether the preset chooses this model's network, features and training defaults
+    (audio and action-unit models); video and audio + video fusion keep the seed's."""
     patience: int = 10
     """Early-stopping patience in epochs on validation loss; 0 trains every epoch."""
     refit: bool = False
@@ -66,6 +80,18 @@ class ModelSpec:
     enrollment); a tuple (``()`` included) trains it with a speaker prior and copies
     standardised by the prior alone and by that many recordings per speaker, so it also
     predicts a single recording (``ravdess_emotion.features.speakers``)."""
+    members: tuple[tuple[str, str, tuple[tuple[str, object], ...]], ...] = ()
+    """For an ensemble of feature views: each member's view name, the preset that trains
+    it, and its feature settings' changes (``Preset.members``)."""
+
+    def __post_init__(self) -> None:
+        if not self.views:
+            object.__setattr__(self, "views", kind_views(self.kind))
+
+    @property
+    def reads_audio_alone(self) -> bool:
+        """Whether the model reads the audio view of its settings and nothing else (the audio models)."""
+        return self.views == AUDIO_ALONE
 
     @property
     def file_stem(self) -> str:
@@ -84,9 +110,33 @@ MODEL_SPECS: dict[str, ModelSpec] = {
     for spec in (
         ModelSpec("audio-speech", "audio", "speech", AudioEmotionCNNLSTM, batch_size=16, epochs=50),
         ModelSpec("audio-song", "audio", "song", AudioEmotionCNNLSTM, batch_size=16, epochs=50),
-        ModelSpec("video-speech", "video", "speech", VideoEmotion3DCNNLSTM, batch_size=8, epochs=30),
-        ModelSpec("video-song", "video", "song", VideoEmotion3DCNNLSTM, batch_size=8, epochs=30),
-        ModelSpec("fusion-speech", "fusion", "speech", MultimodalEmotionFusion, batch_size=8, epochs=30),
+        ModelSpec(
+            "video-speech",
+            "video",
+            "speech",
+            VideoEmotion3DCNNLSTM,
+            batch_size=8,
+            epochs=30,
+            follows_preset=False,
+        ),
+        ModelSpec(
+            "video-song",
+            "video",
+            "song",
+            VideoEmotion3DCNNLSTM,
+            batch_size=8,
+            epochs=30,
+            follows_preset=False,
+        ),
+        ModelSpec(
+            "fusion-speech",
+            "fusion",
+            "speech",
+            MultimodalEmotionFusion,
+            batch_size=8,
+            epochs=30,
+            follows_preset=False,
+        ),
         ModelSpec("au-speech", "au", "speech", AUEmotionLSTM, batch_size=16, epochs=50),
         ModelSpec("au-song", "au", "song", AUEmotionLSTM, batch_size=16, epochs=50),
         ModelSpec("fusion-au-speech", "fusion_au", "speech", AudioAUEmotionFusion, batch_size=16, epochs=50),
@@ -97,7 +147,6 @@ DEFAULT_PRESET = "cnn-lstm"
 """The preset of ``train_models.py`` without ``--preset``; its models' files carry no preset name."""
 DESIGN_MODELS = ("audio-speech", "audio-song", "video-speech", "video-song", "fusion-speech")
 """The design card's five models: what ``train_models.py`` trains when no ``--models`` is given."""
-FACE_KINDS = ("au", "fusion_au")
 
 
 @dataclass(frozen=True)
@@ -109,9 +158,8 @@ class Preset:
 
     name: str
     description: str
-    audio_model: type[EmotionModel]
-    au_model: type[EmotionModel]
-    fusion_au_model: type[EmotionModel] = AudioAUEmotionFusion
+    networks: dict[str, type[EmotionModel]]
+    """The network of each kind of model the preset trains (``audio``, ``au``, ``fusion_au``)."""
     audio_features: dict[str, object] = field(default_factory=dict)
     """Feature settings (``FeatureSettings`` fields) of the audio and action-unit models."""
     speed_perturbation: dict[str, tuple[float, ...]] = field(default_factory=dict)
@@ -122,6 +170,14 @@ class Preset:
     batch_size: int = 16
     refit: bool = False
     patience: int = 10
+    members: tuple[tuple[str, str, tuple[tuple[str, object], ...]], ...] = ()
+    """For an ensemble of feature views: each member's view name, the preset that trains it,
+    and its feature settings' changes; the first member's settings are the run's."""
+
+    @property
+    def audio_model(self) -> type[EmotionModel]:
+        """The network of the audio models."""
+        return self.networks["audio"]
 
     def feature_settings(self) -> FeatureSettings:
         """The audio feature settings of this preset (the seed's settings, with its changes)."""
@@ -135,8 +191,7 @@ PRESETS: dict[str, Preset] = {
             "seed",
             "the seed's CNN-LSTM on 13 MFCC x 216 frames at 22,050 Hz; an LSTM over 32 frames of "
             "action units for faces",
-            AudioEmotionCNNLSTM,
-            AUEmotionLSTM,
+            {"audio": AudioEmotionCNNLSTM, "au": AUEmotionLSTM, "fusion_au": AudioAUEmotionFusion},
             audio_features={"au_features": "sequence", "au_normalization": "zscore"},
         ),
         Preset(
@@ -146,8 +201,7 @@ PRESETS: dict[str, Preset] = {
             "by a speaker prior alone, so that one recording can be predicted), trained with SpecAugment "
             "masking, attention pooling over the LSTM outputs, mixup, label smoothing, AdamW and a cosine "
             "learning-rate decay, then refit on training + validation actors; faces as the seed",
-            AudioEmotionAttentionCNNLSTM,
-            AUEmotionLSTM,
+            {"audio": AudioEmotionAttentionCNNLSTM, "au": AUEmotionLSTM, "fusion_au": AudioAUEmotionFusion},
             audio_features={"au_features": "sequence", "au_normalization": "zscore", "speaker_norm": True},
             # Copies standardised by the prior alone measured better on both channels
             # (train_models.py --folds 5: speech 0.543 against 0.497, song 0.503 against 0.494),
@@ -167,11 +221,9 @@ PRESETS: dict[str, Preset] = {
             "extra copies played at 0.9, 0.95, 1.05 and 1.1 times the speed; for faces logistic "
             "regression on action-unit means standardised and ranked per actor, and late fusion of the "
             "two for audio + faces",
-            AudioEmotionLogistic,
-            AUEmotionLogistic,
             # Late fusion measured above early fusion on real speech (benchmarks/faces.py --folds 5:
             # 0.882 against 0.861).
-            fusion_au_model=AudioAULateFusion,
+            {"audio": AudioEmotionLogistic, "au": AUEmotionLogistic, "fusion_au": AudioAULateFusion},
             audio_features={
                 "au_features": "means",
                 "au_normalization": "zscore+rank",
@@ -205,14 +257,17 @@ PRESETS["ensemble"] = replace(
     "functionals and --preset cnn-lstm's CNN-LSTM on 40 MFCC x 216, each trained with its own "
     "recipe (and speaker prior), their log-probabilities weighted by the weight that fits the "
     "validation actors best, then both refit; faces as --preset best",
-    audio_model=AudioViewsEnsemble,
+    networks={**PRESETS["best"].networks, "audio": AudioViewsEnsemble},
+    members=(
+        ("functionals", "best", ()),
+        # 40 coefficients measured best for this member on song (train_models.py --folds 5: 0.820
+        # against 0.503 with 13) and made the ensemble gain there (benchmarks/ensembles.py).
+        ("mfcc", "cnn-lstm", (("n_mfcc", 40),)),
+    ),
 )
 
 ENSEMBLE_MEMBERS: dict[str, tuple[str, dict[str, object]]] = {
-    "functionals": ("best", {}),
-    # 40 coefficients measured best for this member on song (train_models.py --folds 5: 0.820
-    # against 0.503 with 13) and made the ensemble gain there (benchmarks/ensembles.py).
-    "mfcc": ("cnn-lstm", {"n_mfcc": 40}),
+    view: (preset, dict(changes)) for view, preset, changes in PRESETS["ensemble"].members
 }
 """The members of ``--preset ensemble``: view name -> (the preset that trains it, its feature settings' changes).
 
@@ -221,7 +276,12 @@ command line's feature options change them); the others' are their preset's.
 """
 
 
-AUDIO_MODEL_CLASSES = {name: cls for name, cls in MODEL_CLASSES.items() if cls.kind == "audio"}
+AUDIO_MODEL_CLASSES = {
+    name: cls
+    for name, cls in MODEL_CLASSES.items()
+    if len(cls.example_inputs) == 1 and isinstance(view_named(cls.example_inputs[0]), AudioView)
+}
+"""The networks ``--audio-model`` chooses from: those that read one audio view."""
 
 
 def parse_speeds(text: str) -> tuple[float, ...]:
@@ -276,29 +336,28 @@ def _speeds_message(given: str) -> str:
 
 
 def apply_preset(spec: ModelSpec, preset: Preset) -> ModelSpec:
-    """``spec`` with the preset's network and training defaults when it is an audio or action-unit model.
+    """``spec`` with the preset's network and training defaults when it follows presets.
 
-    Video and audio + video fusion models keep their own (the seed's) under every preset.
+    Video and audio + video fusion models keep their own (the seed's) under every
+    preset. Speed perturbation applies to the models that read the audio view; the
+    speaker prior's enrollment copies, and the members of an ensemble, to those that
+    read it alone.
     """
-    if spec.kind not in ("audio", *FACE_KINDS):
+    network = preset.networks.get(spec.kind)
+    if not spec.follows_preset or network is None:
         return spec
-    recipe = replace(
+    reads_audio = "audio" in spec.views
+    return replace(
         spec,
+        model_class=network,
         epochs=preset.epochs,
         batch_size=preset.batch_size,
         patience=preset.patience,
         refit=preset.refit,
         preset=preset.name,
-    )
-    if spec.kind in FACE_KINDS:
-        model_class = preset.au_model if spec.kind == "au" else preset.fusion_au_model
-        speeds = preset.speed_perturbation.get(spec.channel, ()) if spec.kind == "fusion_au" else ()
-        return replace(recipe, model_class=model_class, speeds=speeds)
-    return replace(
-        recipe,
-        model_class=preset.audio_model,
-        speeds=preset.speed_perturbation.get(spec.channel, ()),
-        enrollment_sizes=preset.enrollment_sizes,
+        speeds=preset.speed_perturbation.get(spec.channel, ()) if reads_audio else (),
+        enrollment_sizes=preset.enrollment_sizes if spec.reads_audio_alone else None,
+        members=preset.members if spec.reads_audio_alone else (),
     )
 
 

@@ -27,7 +27,6 @@ import pandas as pd
 
 from ravdess_emotion.core.files import write_text_atomically
 from ravdess_emotion.features.loader import RAVDESSDataLoader
-from ravdess_emotion.models import AudioViewsEnsemble
 from ravdess_emotion.training.config import RunConfig
 from ravdess_emotion.training.distribute import data_parallel_devices
 from ravdess_emotion.training.ensembles import fit_view_ensemble, load_members
@@ -84,11 +83,12 @@ def prepared_fit(
 ) -> tuple[pd.DataFrame, SplitFit]:
     """``(info, fit)``: a model's rows (one per recording or clip), and how it is fitted on one actor split.
 
-    An ensemble of feature views (``--preset ensemble``) loads every member's data and
-    fits with :func:`~ravdess_emotion.training.ensembles.fit_view_ensemble`; every other
-    model with :func:`~ravdess_emotion.training.fitting.fit_and_evaluate`.
+    An ensemble of feature views (``--preset ensemble``: a recipe of member recipes) loads
+    every member's data and fits with
+    :func:`~ravdess_emotion.training.ensembles.fit_view_ensemble`; every other model with
+    :func:`~ravdess_emotion.training.fitting.fit_and_evaluate`.
     """
-    if spec.model_class is AudioViewsEnsemble:
+    if spec.members:
         members, y, info = load_members(spec, config)
 
         def fit(split: ActorSplit, tag: str, keep_model: bool) -> FitResult:

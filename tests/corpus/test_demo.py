@@ -30,7 +30,10 @@ from ravdess_emotion.core.ravdess import (
     parse_name,
 )
 from ravdess_emotion.corpus import demo as demo_data
+from ravdess_emotion.corpus.demo import dataset as demo_dataset
 from ravdess_emotion.corpus.demo import render_face, synthesize_tracking, synthesize_voice, write_demo_dataset
+from ravdess_emotion.corpus.demo.dataset import _take_rng
+from ravdess_emotion.corpus.demo.tracking import _tracking_rng
 from ravdess_emotion.corpus.tracking import (
     AU_COLUMNS,
     AU_INTENSITY_COLUMNS,
@@ -254,7 +257,7 @@ def test_failed_write_leaves_no_partial_files(tmp_path: Path, monkeypatch: pytes
         path.write_bytes(b"half a file")
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(demo_data, "_write_audio_video", broken_mux)
+    monkeypatch.setattr(demo_dataset, "_write_audio_video", broken_mux)
     kwargs = dict(actors=[5], channels=("speech",), statements=(1,), video_size=SMALL_SIZE, fps=SMALL_FPS)
     with pytest.raises(RuntimeError, match="disk full"):
         write_demo_dataset(tmp_path, n_jobs=1, progress=False, **kwargs)
@@ -406,7 +409,7 @@ def test_tracking_leaves_audio_and_video_unchanged(tmp_path: Path, monkeypatch: 
     def constant_tracking(name: RavdessName, n_frames: int, rng, noise) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros((n_frames, len(AU_COLUMNS))), np.ones(n_frames)
 
-    monkeypatch.setattr(demo_data, "synthesize_tracking", constant_tracking)
+    monkeypatch.setattr(demo_dataset, "synthesize_tracking", constant_tracking)
     again = write_demo_dataset(tmp_path / "b", n_jobs=1, progress=False, **kwargs)
     for a, b in zip(paths, again, strict=True):
         # The tracking noise has streams of its own: the WAV and MP4 bytes do not depend on it.
@@ -421,18 +424,16 @@ def test_tracking_is_deterministic(small_dataset: tuple[Path, list[Path]], tmp_p
     for csv in csvs:
         assert csv.read_bytes() == (dest / csv.relative_to(tmp_path)).read_bytes(), csv.name
     name = parse_name(csvs[0])
-    first = synthesize_tracking(name, 40, demo_data._take_rng(name, 0), demo_data._tracking_rng(name, 0))
-    second = synthesize_tracking(name, 40, demo_data._take_rng(name, 0), demo_data._tracking_rng(name, 0))
-    other_seed = synthesize_tracking(name, 40, demo_data._take_rng(name, 1), demo_data._tracking_rng(name, 1))
+    first = synthesize_tracking(name, 40, _take_rng(name, 0), _tracking_rng(name, 0))
+    second = synthesize_tracking(name, 40, _take_rng(name, 0), _tracking_rng(name, 0))
+    other_seed = synthesize_tracking(name, 40, _take_rng(name, 1), _tracking_rng(name, 1))
     assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
     assert not np.array_equal(first[0], other_seed[0])
 
 
 def _tracked(name: RavdessName, n_frames: int = 60) -> Tracking:
     """One take's tracking as the demo writes it (seed 0), read back."""
-    units, confidence = synthesize_tracking(
-        name, n_frames, demo_data._take_rng(name, 0), demo_data._tracking_rng(name, 0)
-    )
+    units, confidence = synthesize_tracking(name, n_frames, _take_rng(name, 0), _tracking_rng(name, 0))
     return read_tracking(io.BytesIO(tracking_text(units, confidence, 30.0)), label=name.stem)
 
 
@@ -463,7 +464,7 @@ def test_tracking_follows_the_face() -> None:
     n_frames = round(len(synthesize_voice(name, _rng())) / 48000 * 30)
     frames = render_face(name, n_frames, (160, 90), _rng())
     darkness = (frames[:, 54:77, 56:104].max(axis=3) < 90).sum(axis=(1, 2))
-    units, confidence = synthesize_tracking(name, n_frames, _rng(), demo_data._tracking_rng(name, 0))
+    units, confidence = synthesize_tracking(name, n_frames, _rng(), _tracking_rng(name, 0))
     confident = confidence >= MIN_CONFIDENCE
     lips_part = units[:, AU_COLUMNS.index("AU25_r")]
     assert np.corrcoef(darkness[confident], lips_part[confident])[0, 1] > 0.6

@@ -10,14 +10,10 @@ import soundfile as sf
 from ravdess_emotion.core.errors import MediaError
 from ravdess_emotion.corpus.organize import organize
 from ravdess_emotion.corpus.tracking import AU_COLUMNS, read_tracking, tracking_text
-from ravdess_emotion.features.action_units import (
-    au_feature_names,
-    au_features_job,
-    clip_statistics,
-    speaker_normalize_units,
-)
+from ravdess_emotion.features.action_units import au_feature_names, au_features_job, clip_statistics
 from ravdess_emotion.features.loader import RAVDESSDataLoader
 from ravdess_emotion.features.settings import FeatureSettings
+from ravdess_emotion.features.views import audio_view, view_named
 
 
 def _write_tracking(path: Path, units: np.ndarray, confidence: np.ndarray | None = None) -> Path:
@@ -34,7 +30,7 @@ def test_means_and_statistics_leave_out_frames_the_tracker_was_unsure_of(tmp_pat
     means = au_features_job(path, FeatureSettings(au_features="means"))
     assert means.shape == (35,) and means[0] == pytest.approx(2.0)  # frames 1, 2, 4
     stats = au_features_job(path, FeatureSettings(au_features="statistics"))
-    assert stats.shape == FeatureSettings(au_features="statistics").au_shape == (175,)
+    assert stats.shape == view_named("au_clip").shape(FeatureSettings(au_features="statistics")) == (175,)
     named = dict(zip(au_feature_names(FeatureSettings(au_features="statistics")), stats, strict=True))
     assert named["AU01_r_mean"] == pytest.approx(2.0)
     assert named["AU01_r_std"] == pytest.approx(np.std([1, 2, 3]))
@@ -48,7 +44,7 @@ def test_a_sequence_is_resampled_over_the_confident_frames(tmp_path: Path) -> No
     path = _write_tracking(tmp_path / "01-01-01-01-01-01-01.csv", units, np.array([0.9, 0.9, 0.0, 0.9, 0.9]))
     settings = FeatureSettings(au_features="sequence", au_frames=7)
     sequence = au_features_job(path, settings)
-    assert sequence.shape == settings.au_shape == (7, 35)
+    assert sequence.shape == view_named("au_sequence").shape(settings) == (7, 35)
     np.testing.assert_allclose(
         sequence[:, 3], np.interp(np.linspace(0, 1, 7), np.linspace(0, 1, 4), [0, 1, 2, 3])
     )
@@ -61,39 +57,6 @@ def test_a_clip_table_row_gives_means_only(tmp_path: Path) -> None:
     np.testing.assert_array_equal(au_features_job(path, FeatureSettings()), np.arange(35.0))
     with pytest.raises(MediaError, match="needs per-frame tracking"):
         au_features_job(path, FeatureSettings(au_features="sequence"))
-
-
-def test_speaker_normalization_of_sequences_keeps_each_clip_s_shape_over_time() -> None:
-    rng = np.random.default_rng(0)
-    sequences = rng.normal(5, 2, (6, 4, 35)).astype(np.float32)
-    speakers = [1, 1, 1, 2, 2, 2]
-    normalized = speaker_normalize_units(sequences, speakers)
-    for speaker in (1, 2):
-        frames = normalized[np.array(speakers) == speaker].reshape(-1, 35)
-        np.testing.assert_allclose(frames.mean(axis=0), 0, atol=1e-5)
-        np.testing.assert_allclose(frames.std(axis=0), 1, atol=1e-4)
-    # Within a clip, differences between frames are only rescaled, never reordered.
-    assert np.argsort(normalized[0, :, 0]).tolist() == np.argsort(sequences[0, :, 0]).tolist()
-    with pytest.raises(ValueError, match="single clip"):
-        speaker_normalize_units(sequences[:4], [1, 1, 1, 2])
-
-
-def test_rank_scores_follow_each_speaker_s_order_only() -> None:
-    rng = np.random.default_rng(2)
-    means = rng.uniform(0, 1, (8, 35))
-    means[4:] = means[:4] ** 3 * 50  # speaker 2: the same order through another spread
-    speakers = [1] * 4 + [2] * 4
-    both = speaker_normalize_units(means, speakers, "zscore+rank")
-    assert both.shape == (8, 70)
-    np.testing.assert_allclose(both[:, :35], speaker_normalize_units(means, speakers))
-    ranks = both[:, 35:]
-    np.testing.assert_allclose(ranks[:4], ranks[4:], atol=1e-6)  # same order, same scores
-    np.testing.assert_allclose(
-        np.sort(ranks[:4, 0]), [-1.1503, -0.3186, 0.3186, 1.1503], atol=1e-4
-    )  # Φ⁻¹((r-½)/4)
-    np.testing.assert_array_equal(speaker_normalize_units(means, speakers, "none"), means)
-    with pytest.raises(ValueError, match="zscore"):
-        speaker_normalize_units(np.zeros((4, 3, 35)), speakers[:4], "zscore+rank")
 
 
 def test_real_tracking_statistics_are_finite() -> None:
@@ -159,7 +122,7 @@ def test_audio_and_faces_are_paired_by_take_and_a_missing_side_is_reported(
     loader = RAVDESSDataLoader(faces_and_voices, settings, cache_dir=tmp_path / "c", n_jobs=1, progress=False)
     (X_audio, X_au), y, info = loader.load_audio_au_dataset("speech", return_info=True)
     assert len(X_audio) == len(X_au) == len(y) == 5
-    assert X_audio.shape[1] == settings.audio_shape[0] and X_au.shape[1] == 35
+    assert X_audio.shape[1] == audio_view(settings).shape(settings)[0] and X_au.shape[1] == 35
     assert [p.split("/")[-1][3:] for p in info["audio_path"]] == [
         p.split("/")[-1][3:-4] + ".wav" for p in info["path"]
     ]

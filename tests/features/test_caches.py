@@ -13,7 +13,6 @@ import pytest
 
 from ravdess_emotion.features import caches
 from ravdess_emotion.features.caches import (
-    KEY_SETTINGS,
     CacheError,
     cache_key,
     cache_path,
@@ -22,6 +21,14 @@ from ravdess_emotion.features.caches import (
     save_features,
 )
 from ravdess_emotion.features.settings import FEATURE_VERSION, FeatureSettings
+from ravdess_emotion.features.views import view_named
+
+
+def view_key(view: str, files: pd.DataFrame, settings: FeatureSettings) -> str:
+    """The cache key of a view's features of ``files``, as the loader computes it."""
+    named = view_named(view)
+    return cache_key(named.cache_prefix, files, named.cache_key_fields(settings))
+
 
 FILES = pd.DataFrame(
     {
@@ -43,7 +50,7 @@ CHANGED = {
 
 
 def test_the_audio_key_is_its_files_settings_and_version_in_canonical_json() -> None:
-    key = cache_key("audio", FILES, FeatureSettings())
+    key = view_key("mfcc", FILES, FeatureSettings())
     assert json.loads(key) == {
         "version": FEATURE_VERSION,
         "kind": "audio",
@@ -64,49 +71,62 @@ def test_the_audio_key_is_its_files_settings_and_version_in_canonical_json() -> 
     assert cache_path("c", "audio", "speech", key).name == "audio_speech_c839e739cba1ebc7.npz"
 
 
-@pytest.mark.parametrize("kind", ["audio", "au"])
-def test_a_key_changes_with_every_setting_of_its_kind_and_no_other(kind: str) -> None:
-    base = cache_key(kind, FILES, FeatureSettings())
+@pytest.mark.parametrize("view", ["mfcc", "functionals", "au_clip", "au_sequence"])
+def test_a_key_changes_with_every_setting_of_its_view_and_no_other(view: str) -> None:
+    base = view_key(view, FILES, FeatureSettings())
+    # Which audio view is read is the view itself: its own key names it whatever the settings say.
+    depends_on = set(view_named(view).settings_fields) - {"audio_features"}
     for name, value in CHANGED.items():
-        changed = cache_key(kind, FILES, replace(FeatureSettings(), **{name: value}))
-        assert (changed != base) == (name in KEY_SETTINGS[kind]), name
+        changed = view_key(view, FILES, replace(FeatureSettings(), **{name: value}))
+        assert (changed != base) == (name in depends_on), name
     for unrelated in ({"video_frames": 8}, {"video_size": (32, 32)}, {"face_crop": False}):
-        assert cache_key(kind, FILES, replace(FeatureSettings(), **unrelated)) == base
+        assert view_key(view, FILES, replace(FeatureSettings(), **unrelated)) == base
     # Speaker normalization is applied after the cache: raw features, one cache.
+    normalized = replace(FeatureSettings(), speaker_norm=True, au_normalization="zscore+rank")
+    assert view_key(view, FILES, normalized) == base
+
+
+def test_the_two_audio_views_share_the_keys_of_the_caches_written_before_views() -> None:
     functionals = replace(FeatureSettings(), audio_features="functionals")
-    normalized = replace(functionals, speaker_norm=True)
-    assert cache_key(kind, FILES, normalized) == cache_key(kind, FILES, functionals)
+    assert view_key("functionals", FILES, FeatureSettings()) == view_key("functionals", FILES, functionals)
+    assert json.loads(view_key("functionals", FILES, FeatureSettings()))["settings"]["audio_features"] == (
+        "functionals"
+    )
+    assert view_key("functionals", FILES, functionals) != view_key("mfcc", FILES, functionals)
 
 
 def test_a_key_changes_with_the_files_and_their_content() -> None:
     settings = FeatureSettings()
-    base = cache_key("audio", FILES, settings)
+    base = view_key("mfcc", FILES, settings)
     edited = FILES.assign(sha256=["a" * 64, "c" * 64])
-    assert cache_key("audio", edited, settings) != base
-    assert cache_key("audio", FILES.iloc[:1], settings) != base
-    assert cache_key("audio", FILES.iloc[::-1], settings) != base  # rows in the cache's order
+    assert view_key("mfcc", edited, settings) != base
+    assert view_key("mfcc", FILES.iloc[:1], settings) != base
+    assert view_key("mfcc", FILES.iloc[::-1], settings) != base  # rows in the cache's order
     # Where the files are organized does not change what they hold.
-    assert cache_key("audio", FILES.assign(path=["elsewhere/x.wav", "elsewhere/y.wav"]), settings) == base
+    assert view_key("mfcc", FILES.assign(path=["elsewhere/x.wav", "elsewhere/y.wav"]), settings) == base
 
 
 def test_a_playback_speed_enters_the_audio_key_only_when_it_changes_something() -> None:
     settings = FeatureSettings()
-    base = cache_key("audio", FILES, settings)
-    assert cache_key("audio", FILES, replace(settings, playback_speed=1.0)) == base
-    slower = json.loads(cache_key("audio", FILES, replace(settings, playback_speed=0.9)))
+    base = view_key("mfcc", FILES, settings)
+    assert view_key("mfcc", FILES, replace(settings, playback_speed=1.0)) == base
+    slower = json.loads(view_key("mfcc", FILES, replace(settings, playback_speed=0.9)))
     assert slower["settings"]["playback_speed"] == 0.9
-    assert cache_key("au", FILES, replace(settings, playback_speed=0.9)) == cache_key("au", FILES, settings)
+    assert view_key("au_clip", FILES, replace(settings, playback_speed=0.9)) == view_key(
+        "au_clip", FILES, settings
+    )
 
 
 def test_a_new_feature_version_changes_every_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    keys = {kind: cache_key(kind, FILES, FeatureSettings()) for kind in KEY_SETTINGS}
+    keys = {view: view_key(view, FILES, FeatureSettings()) for view in ("mfcc", "functionals", "au_clip")}
     monkeypatch.setattr(caches, "FEATURE_VERSION", FEATURE_VERSION + 1)
-    for kind, key in keys.items():
-        assert cache_key(kind, FILES, FeatureSettings()) != key
+    for view, key in keys.items():
+        assert view_key(view, FILES, FeatureSettings()) != key
 
 
 def test_the_au_key_and_the_cache_file_names() -> None:
-    key = cache_key("au", FILES, FeatureSettings())
+    key = view_key("au_clip", FILES, FeatureSettings())
+    assert view_key("au_sequence", FILES, FeatureSettings()) == key  # which AU view: the settings say
     assert json.loads(key) == {
         "version": FEATURE_VERSION,
         "kind": "au",
@@ -117,8 +137,6 @@ def test_the_au_key_and_the_cache_file_names() -> None:
     assert path.parent.as_posix() == "some/dir"
     assert path.name == f"au_song_{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
     assert re.fullmatch(r"au_song_[0-9a-f]{16}\.npz", path.name)
-    with pytest.raises(ValueError, match=r"^no feature cache for kind 'video'; one of audio, au$"):
-        cache_key("video", FILES, FeatureSettings())
 
 
 # --------------------------------------------------------------------------- cache files

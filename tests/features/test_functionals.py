@@ -4,9 +4,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 from ravdess_emotion.features.audio import load_audio_samples
 from ravdess_emotion.features.functionals import (
@@ -14,7 +11,6 @@ from ravdess_emotion.features.functionals import (
     feature_names,
     functionals,
     n_features,
-    speaker_normalize,
     utterance_contours,
 )
 
@@ -58,43 +54,6 @@ def test_tiny_or_silent_input_gives_finite_functionals(samples: np.ndarray) -> N
         samples = np.zeros(1, np.float32)
     vector = functionals(utterance_contours(samples, 16000, 1024, 160))
     assert vector.shape == (n_features(),) and np.isfinite(vector).all()
-
-
-# --------------------------------------------------------------------------- speaker normalization
-
-
-@st.composite
-def speaker_groups(draw):
-    sizes = draw(st.lists(st.integers(2, 12), min_size=1, max_size=5))
-    speakers = np.repeat(np.arange(len(sizes)), sizes)
-    draw(st.randoms()).shuffle(speakers)
-    values = draw(
-        arrays(np.float64, (len(speakers), 4), elements=st.floats(-1e3, 1e3, allow_nan=False, width=32))
-    )
-    return values, speakers
-
-
-@settings(max_examples=60, deadline=None)
-@given(speaker_groups())
-def test_each_speaker_ends_up_standardised(groups) -> None:
-    values, speakers = groups
-    normalized = speaker_normalize(values, speakers)
-    for speaker in np.unique(speakers):
-        rows = normalized[speakers == speaker]
-        np.testing.assert_allclose(rows.mean(axis=0), 0, atol=1e-4)
-        spread = values[speakers == speaker].std(axis=0)
-        expected = np.where(spread > 1e-8, 1.0, 0.0)
-        np.testing.assert_allclose(rows.std(axis=0), expected, atol=1e-3)
-
-
-def test_a_speaker_is_normalized_by_their_own_files_only() -> None:
-    values = np.array([[1.0], [3.0], [100.0], [300.0]])
-    normalized = speaker_normalize(values, ["a", "a", "b", "b"])
-    np.testing.assert_allclose(normalized.ravel(), [-1, 1, -1, 1])
-    with pytest.raises(ValueError, match="speaker 'c' has one recording"):
-        speaker_normalize(np.ones((3, 2)), ["a", "a", "c"])
-    with pytest.raises(ValueError, match="one speaker per row"):
-        speaker_normalize(np.ones((3, 2)), ["a", "a"])
 
 
 def test_playback_speed_scales_duration_and_pitch(tmp_path: Path) -> None:

@@ -7,18 +7,19 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
-from ravdess_emotion.features.functionals import speaker_normalize
+from ravdess_emotion.features.enrollments import Enrollment, safe_file_stem
 from ravdess_emotion.features.settings import FeatureSettings
 from ravdess_emotion.features.speakers import (
-    Enrollment,
     SpeakerPrior,
     enrollment_copies,
     frame_statistics,
     recording_frames,
-    safe_file_stem,
+    standardize_by_ways,
     standardize_within_speakers,
 )
+from ravdess_emotion.features.views import audio_view
 
 
 def speakers_data(seed: int = 0, n_speakers: int = 6, per_speaker: int = 40):
@@ -102,15 +103,19 @@ def test_enrollment_copies_draw_only_from_each_speakers_own_recordings() -> None
 def test_enrollment_saves_once_and_loads_back(tmp_path: Path) -> None:
     settings = FeatureSettings(audio_features="functionals", sample_rate=16000)
     features = np.arange(12, dtype=np.float32).reshape(3, 4)
-    enrollment = Enrollment.of_recordings("folder a/b", features, settings, ["x.wav", "y.wav", "z.wav"])
+    enrollment = Enrollment.of_recordings(
+        "folder a/b", features, audio_view(settings), settings, ["x.wav", "y.wav", "z.wav"]
+    )
     path = enrollment.save(tmp_path)
     assert path.name == "folder_a_b.npz" and not list(tmp_path.glob("*.tmp*"))
     loaded = Enrollment.load(path)
     np.testing.assert_array_equal(loaded.features, features)
     assert (loaded.speaker, loaded.sources) == ("folder a/b", ("x.wav", "y.wav", "z.wav"))
-    loaded.check_settings(settings, str(path))
+    loaded.check_settings(audio_view(settings), settings, str(path))
     with pytest.raises(ValueError, match=r"sample_rate 16000 \(the model: 22050\)"):
-        loaded.check_settings(replace(settings, sample_rate=22050), str(path))
+        loaded.check_settings(
+            audio_view(replace(settings, sample_rate=22050)), replace(settings, sample_rate=22050), str(path)
+        )
     broken = tmp_path / "broken.npz"
     broken.write_bytes(b"not numpy")
     with pytest.raises(ValueError, match=r"broken\.npz: not an enrollment file"):
@@ -201,23 +206,25 @@ def test_a_stored_prior_keeps_its_variance_strength_and_refuses_a_bad_one() -> N
 
 def test_an_enrollment_is_saved_into_new_folders_and_checked_for_recordings(tmp_path: Path) -> None:
     settings = FeatureSettings(audio_features="functionals")
-    one = Enrollment.of_recordings("Xavier.", np.ones((1, 4), np.float64), settings, ["x.wav"])
+    one = Enrollment.of_recordings(
+        "Xavier.", np.ones((1, 4), np.float64), audio_view(settings), settings, ["x.wav"]
+    )
     assert one.features.dtype == np.float32
     path = one.save(tmp_path / "new" / "folders")
     assert path == tmp_path / "new" / "folders" / "Xavier.npz"
     loaded = Enrollment.load(path)
     assert loaded.features.dtype == np.float32 and loaded.sources == ("x.wav",)
-    loaded.check_settings(settings, "here")  # one recording is an enrollment
+    loaded.check_settings(audio_view(settings), settings, "here")  # one recording is an enrollment
     empty = Enrollment("alice", np.zeros((0, 4), np.float32), loaded.settings)
     with pytest.raises(ValueError, match=r"^there: holds no recordings$"):
-        empty.check_settings(settings, "there")
+        empty.check_settings(audio_view(settings), settings, "there")
     other = replace(settings, n_fft=1024, hop_length=256)
     message = (
         r"^x\.npz: enrolled with other feature settings than this model's \(n_fft 2048 \(the model: 1024\), "
         r"hop_length 512 \(the model: 256\)\); enroll again from the recordings with this model$"
     )
     with pytest.raises(ValueError, match=message):
-        loaded.check_settings(other, "x.npz")
+        loaded.check_settings(audio_view(other), other, "x.npz")
 
 
 # --------------------------------------------------------------------------- MFCC images
@@ -252,8 +259,12 @@ def test_mfcc_images_are_standardised_per_coefficient_over_each_speakers_frames(
     )
     # Functionals rows are standardised exactly as before.
     rows, row_speakers, _ = speakers_data()
+    expected = np.empty_like(rows)
+    for speaker in np.unique(row_speakers):
+        group = rows[row_speakers == speaker]
+        expected[row_speakers == speaker] = (group - group.mean(axis=0)) / group.std(axis=0)
     np.testing.assert_array_equal(
-        standardize_within_speakers(rows, row_speakers), speaker_normalize(rows, row_speakers)
+        standardize_within_speakers(rows, row_speakers), expected.astype(np.float32)
     )
     with pytest.raises(
         ValueError,
@@ -317,12 +328,14 @@ def test_a_prior_of_mfcc_images_counts_recordings_and_takes_statistics_over_fram
 def test_an_enrollment_of_mfcc_images_saves_and_loads(tmp_path: Path) -> None:
     images, _, _ = mfcc_images()
     settings = FeatureSettings(speaker_norm=True)
-    saved = Enrollment.of_recordings("actor-02", images[:5], settings).save(tmp_path)
+    saved = Enrollment.of_recordings("actor-02", images[:5], audio_view(settings), settings).save(tmp_path)
     loaded = Enrollment.load(saved)
     assert loaded.features.shape == (5, 3, 30)
-    loaded.check_settings(settings, "x")
+    loaded.check_settings(audio_view(settings), settings, "x")
     with pytest.raises(ValueError, match="max_frames 216 \\(the model: 40\\)"):
-        loaded.check_settings(replace(settings, max_frames=40), "x")
+        loaded.check_settings(
+            audio_view(replace(settings, max_frames=40)), replace(settings, max_frames=40), "x"
+        )
 
 
 def test_frame_statistics_take_every_frame_in_float64_and_refuse_none() -> None:
@@ -339,3 +352,127 @@ def test_frame_statistics_take_every_frame_in_float64_and_refuse_none() -> None:
     )
     with pytest.raises(ValueError, match=r"^no recording with a frame to take statistics from$"):
         frame_statistics(np.zeros((2, 3, 5)))
+
+
+# --------------------------------------------------------------------------- standardising within speakers
+
+
+@st.composite
+def speaker_groups(draw):
+    sizes = draw(st.lists(st.integers(2, 12), min_size=1, max_size=5))
+    speakers = np.repeat(np.arange(len(sizes)), sizes)
+    draw(st.randoms()).shuffle(speakers)
+    values = draw(
+        arrays(np.float64, (len(speakers), 4), elements=st.floats(-1e3, 1e3, allow_nan=False, width=32))
+    )
+    return values, speakers
+
+
+@settings(max_examples=60, deadline=None)
+@given(speaker_groups())
+def test_each_speaker_ends_up_standardised(groups) -> None:
+    values, speakers = groups
+    normalized = standardize_within_speakers(values, speakers)
+    for speaker in np.unique(speakers):
+        rows = normalized[speakers == speaker]
+        np.testing.assert_allclose(rows.mean(axis=0), 0, atol=1e-4)
+        spread = values[speakers == speaker].std(axis=0)
+        expected = np.where(spread > 1e-8, 1.0, 0.0)
+        np.testing.assert_allclose(rows.std(axis=0), expected, atol=1e-3)
+
+
+def test_a_speaker_is_normalized_by_their_own_files_only() -> None:
+    values = np.array([[1.0], [3.0], [100.0], [300.0]])
+    normalized = standardize_within_speakers(values, ["a", "a", "b", "b"])
+    np.testing.assert_allclose(normalized.ravel(), [-1, 1, -1, 1])
+    with pytest.raises(ValueError, match="speaker 'c' has one recording"):
+        standardize_within_speakers(np.ones((3, 2)), ["a", "a", "c"])
+    with pytest.raises(ValueError, match=r"one speaker per recording; got \(3, 2\) and 2 speakers"):
+        standardize_within_speakers(np.ones((3, 2)), ["a", "a"])
+
+
+def test_speaker_normalization_of_sequences_keeps_each_clip_s_shape_over_time() -> None:
+    rng = np.random.default_rng(0)
+    sequences = rng.normal(5, 2, (6, 4, 35)).astype(np.float32)
+    speakers = [1, 1, 1, 2, 2, 2]
+    normalized = standardize_within_speakers(sequences, speakers, "zscore", "frame_rows")
+    for speaker in (1, 2):
+        frames = normalized[np.array(speakers) == speaker].reshape(-1, 35)
+        np.testing.assert_allclose(frames.mean(axis=0), 0, atol=1e-5)
+        np.testing.assert_allclose(frames.std(axis=0), 1, atol=1e-4)
+    # Within a clip, differences between frames are only rescaled, never reordered.
+    assert np.argsort(normalized[0, :, 0]).tolist() == np.argsort(sequences[0, :, 0]).tolist()
+    with pytest.raises(ValueError, match="speaker 2 has one recording"):
+        standardize_within_speakers(sequences[:4], [1, 1, 1, 2], "zscore", "frame_rows")
+
+
+def test_rank_scores_follow_each_speaker_s_order_only() -> None:
+    rng = np.random.default_rng(2)
+    means = rng.uniform(0, 1, (8, 35))
+    means[4:] = means[:4] ** 3 * 50  # speaker 2: the same order through another spread
+    speakers = [1] * 4 + [2] * 4
+    both = standardize_within_speakers(means, speakers, "zscore+rank")
+    assert both.shape == (8, 70)
+    np.testing.assert_allclose(both[:, :35], standardize_within_speakers(means, speakers))
+    ranks = both[:, 35:]
+    np.testing.assert_allclose(ranks[:4], ranks[4:], atol=1e-6)  # same order, same scores
+    np.testing.assert_allclose(
+        np.sort(ranks[:4, 0]), [-1.1503, -0.3186, 0.3186, 1.1503], atol=1e-4
+    )  # Φ⁻¹((r-½)/4)
+    np.testing.assert_array_equal(standardize_within_speakers(means, speakers, "none"), means)
+    with pytest.raises(ValueError, match="ranks vectors"):
+        standardize_within_speakers(np.zeros((4, 3, 35)), speakers[:4], "zscore+rank")
+
+
+# --------------------------------------------------------------------------- the ways of a prediction
+
+
+def test_each_file_is_standardised_by_the_way_its_inputs_allow() -> None:
+    features, speakers, _ = speakers_data(per_speaker=6)
+    prior = SpeakerPrior.of_speakers(features, speakers)
+    names = [f"speaker {s}" for s in speakers]
+    labels = [f"file{i}.wav" for i in range(len(features))]
+    # Nobody known: the prior alone.
+    alone = standardize_by_ways(features, labels, prior)
+    np.testing.assert_allclose(alone.features, prior.standardize(features, features[:0]), atol=1e-6)
+    assert alone.ways == [("independent", 0)] * len(features) and not alone.problems
+    # A batch: every file by all of its speaker's files; a speaker with one file by the prior.
+    names[0] = "lone"
+    batch = standardize_by_ways(features, labels, prior, names, reliable_files=10)
+    same = [i for i, name in enumerate(names) if name == names[1]]
+    np.testing.assert_allclose(
+        batch.features[1], prior.standardize(features[1:2], features[same])[0], atol=1e-6
+    )
+    assert batch.ways[0] == ("independent", 0) and batch.ways[1] == ("batch", len(same))
+    assert any("has 5 files" in note for note in batch.notes)  # fewer than reliable_files
+    # Enrolled: the enrollment's recordings, never the files predicted; others by the prior.
+    enrolled = {"alice": features[:3]}
+    by_enrollment = standardize_by_ways(
+        features[3:5], labels[3:5], prior, names[3:5], ["alice", "bob"], enrolled
+    )
+    np.testing.assert_allclose(
+        by_enrollment.features[0], prior.standardize(features[3:4], features[:3])[0], atol=1e-6
+    )
+    assert by_enrollment.ways == [("enrollment", 3), ("independent", 0)]
+
+
+def test_without_a_prior_a_file_that_cannot_be_standardised_is_left_out_with_the_reason() -> None:
+    features, speakers, _ = speakers_data(per_speaker=4)
+    labels = [f"file{i}.wav" for i in range(len(features))]
+    names = ["lone", *(f"speaker {s}" for s in speakers[1:])]
+    batch = standardize_by_ways(features, labels, None, names)
+    assert 0 not in batch.kept and len(batch.kept) == len(features) - 1
+    assert batch.problems == [
+        "file0.wav: lone has no other file here; this model normalizes every speaker by their own "
+        "recordings, so give several files of each speaker, or --enroll recordings of them"
+    ]
+    exact = standardize_within_speakers(features[1:4], [1, 1, 1])
+    np.testing.assert_allclose(batch.features[:3], exact, atol=1e-6)
+    enrolled = standardize_by_ways(
+        features[:2], labels[:2], None, names[:2], ["alice", "bob"], {"alice": features[:1]}
+    )
+    assert len(enrolled.kept) == 0
+    assert (
+        "the enrollment of 'alice' holds 1 recording; this model needs at least two" in enrolled.problems[0]
+    )
+    assert "speaker 'bob' is not enrolled (enrolled: alice)" in enrolled.problems[1]

@@ -4,6 +4,7 @@ import pytest
 
 import train_models
 from ravdess_emotion.features.settings import FeatureSettings
+from ravdess_emotion.features.views import audio_view, resolve_view
 from ravdess_emotion.models import AudioEmotionCNNLSTM, AudioEmotionLogistic, AudioEmotionMLP
 
 BEST = train_models.PRESETS["best"].feature_settings()
@@ -79,13 +80,18 @@ def test_presets_choose_the_action_unit_models_and_their_files() -> None:
     assert best.specs()[2].file_stem == "fusion_au_emotion_speech_best"
     assert best.settings_for(best.specs()[0]) == best.audio_settings
     assert (best.audio_settings.au_features, best.audio_settings.au_normalization) == ("means", "zscore+rank")
-    assert best.audio_settings.au_shape == (70,)
-    assert seed.audio_settings.au_normalization == "zscore" and seed.audio_settings.au_shape == (32, 35)
+    assert resolve_view("face", best.audio_settings).shape(best.audio_settings) == (70,)
+    assert seed.audio_settings.au_normalization == "zscore"
+    assert resolve_view("face", seed.audio_settings).shape(seed.audio_settings) == (32, 35)
     # Speed copies of the audio (paired with the same faces) for speech fusion, as for the audio model.
     assert [s.speeds for s in best.specs()] == [(), (), (0.9, 0.95, 1.05, 1.1), ()]
     options = ["--models", "au-speech", "--au-features", "statistics", "--au-normalization", "none"]
     settings = train_models.parse_args(options).audio_settings
-    assert (settings.au_features, settings.au_normalization, settings.au_shape) == (
+    assert (
+        settings.au_features,
+        settings.au_normalization,
+        resolve_view("face", settings).shape(settings),
+    ) == (
         "statistics",
         "none",
         (175,),
@@ -96,7 +102,11 @@ def test_the_default_preset_standardises_the_seeds_mfcc_images_per_speaker() -> 
     args = train_models.parse_args(["--models", "audio-speech,video-speech"])
     assert args == train_models.parse_args(["--preset", "cnn-lstm", "--models", "audio-speech,video-speech"])
     settings, (spec, video) = args.audio_settings, args.specs()
-    assert settings.speaker_norm and settings.audio_shape == (13, 216) and settings.sample_rate == 22050
+    assert (
+        settings.speaker_norm
+        and audio_view(settings).shape(settings) == (13, 216)
+        and settings.sample_rate == 22050
+    )
     # Each file standardised by its speaker's recordings and by the prior alone: batches of 32 x 2.
     assert spec.enrollment_sizes == () and spec.batch_size == 64
     assert (spec.epochs, spec.patience, spec.refit) == (40, 0, True)

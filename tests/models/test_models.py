@@ -18,7 +18,6 @@ from ravdess_emotion.models import (
     AUEmotionLogistic,
     AUEmotionLSTM,
     EmotionModel,
-    MixupBatches,
     SpecAugment,
     VideoEmotion3DCNNLSTM,
 )
@@ -26,7 +25,7 @@ from tests.model_inputs import MODEL_INPUTS, case_id, model_input, small_inputs
 
 RNG = np.random.default_rng(0)
 INPUTS = small_inputs(24, audio_frames=216, video=(6, 32))
-AUDIO, FUNCTIONALS, UNITS, UNIT_FRAMES = (INPUTS[k] for k in ("audio", "functionals", "units", "unit_frames"))
+AUDIO, FUNCTIONALS, UNITS, UNIT_FRAMES = (INPUTS[k] for k in ("mfcc", "functionals", "au_clip", "au_sequence"))
 LABELS = np.arange(24) % 8
 
 
@@ -91,7 +90,7 @@ def test_logistic_model_decays_its_learning_rate_to_zero_over_the_run() -> None:
     probabilities = model.predict(FUNCTIONALS)
     cross_entropy = -np.mean(np.log(probabilities[np.arange(len(LABELS)), LABELS]))
     kernel = np.asarray(model.model.get_layer("emotion").get_weights()[0])
-    penalty = AudioEmotionLogistic.l2_penalty * float(np.sum(kernel**2))
+    penalty = AudioEmotionLogistic.defaults.l2_penalty * float(np.sum(kernel**2))
     assert penalty > 1e-3
     assert model.evaluate(FUNCTIONALS, LABELS)["loss"] == pytest.approx(cross_entropy + penalty, rel=1e-3)
 
@@ -101,7 +100,7 @@ def test_every_input_is_standardised_by_its_own_training_statistics() -> None:
     model = AudioAUEmotionFusion()
     model.train([audio, units], LABELS, epochs=1, batch_size=8, verbose=0)
     network = model.model
-    assert network.name == "audio_au_emotion_logistic" and model.cosine_decay
+    assert network.name == "audio_au_emotion_logistic" and model.uses_cosine_decay()
     for layer, data in (("functionals_normalization", audio), ("au_normalization", units)):
         np.testing.assert_allclose(
             np.ravel(network.get_layer(layer).mean), data.mean(axis=0), rtol=1e-4, atol=1e-4
@@ -110,7 +109,7 @@ def test_every_input_is_standardised_by_its_own_training_statistics() -> None:
     lstm.train(UNIT_FRAMES * 3, LABELS, epochs=1, batch_size=8, verbose=0)
     mean = np.ravel(lstm.model.get_layer("au_normalization").mean)
     np.testing.assert_allclose(mean, (UNIT_FRAMES * 3).reshape(-1, 35).mean(axis=0), rtol=1e-4)
-    assert not AudioAUEmotionFusion().cosine_decay  # before it is built, and for the networks
+    assert not AudioAUEmotionFusion().uses_cosine_decay()  # before it is built, and for the networks
 
 
 def test_late_fusion_weighs_its_branches_on_validation_data_and_keeps_the_weight(tmp_path: Path) -> None:
@@ -147,7 +146,7 @@ def test_the_au_logistic_model_trains_at_ten_times_the_rate_given() -> None:
     model.train(UNITS, LABELS, epochs=2, batch_size=8, verbose=0)
     schedule = model.model.optimizer._learning_rate
     assert float(schedule.initial_learning_rate) == pytest.approx(0.02)  # cosine-decayed from there
-    assert AudioEmotionLogistic(learning_rate=0.002).learning_rate_scale == 1.0
+    assert AudioEmotionLogistic(learning_rate=0.002).hyperparameters.learning_rate_scale == 1.0
 
 
 def test_wrong_shapes_are_refused() -> None:
@@ -257,37 +256,14 @@ def test_spec_augment_masks_bands_in_training_and_nothing_at_inference() -> None
         SpecAugment(max_time=-1)
 
 
-def test_mixup_mixes_each_example_with_a_partner_of_its_batch() -> None:
-    X = np.stack([np.full((2, 3), float(i), np.float32) for i in range(10)])
-    y = np.eye(10, dtype=np.float32)
-    batches = MixupBatches(X, y, batch_size=4, alpha=0.2, seed=1)
-    assert len(batches) == 3
-    seen = []
-    for index in range(len(batches)):
-        X_mixed, y_mixed = batches[index]
-        np.testing.assert_allclose(y_mixed.sum(axis=1), 1, rtol=1e-6)
-        # The label says the mix: x = sum of (label weight × the example's constant value).
-        np.testing.assert_allclose(X_mixed[:, 0, 0], y_mixed @ np.arange(10), rtol=1e-5)
-        assert (np.count_nonzero(y_mixed, axis=1) <= 2).all()
-        seen += np.flatnonzero(y_mixed.max(axis=0) > 0).tolist()
-        np.testing.assert_array_equal(batches[index][0], X_mixed)  # the same batch when asked again
-    assert sorted(set(seen)) == list(range(10))  # an epoch visits every example
-    first = batches[0][1]
-    batches.on_epoch_end()
-    assert not np.array_equal(batches[0][1], first)  # a new shuffle each epoch
-    with pytest.raises(ValueError, match="one-hot labels"):
-        MixupBatches(X, np.arange(10), batch_size=4, alpha=0.2)
-    with pytest.raises(ValueError, match="alpha must be positive"):
-        MixupBatches(X, y, batch_size=4, alpha=0)
-
-
 def test_the_recipe_model_trains_on_mixed_batches_with_smoothed_labels() -> None:
     model = AudioEmotionAttentionCNNLSTM(num_emotions=8)
     model.build_model((13, 216))
     names = [layer.name for layer in model.model.layers]
     assert "spec_augment" in names and "audio_attention_pooling" in names
     assert names.index("mfcc_normalization") < names.index("spec_augment")  # masks are the mean
-    assert model.mixup_alpha == 0.2 and model.label_smoothing == 0.1 and model.cosine_decay
+    hp = model.hyperparameters
+    assert hp.mixup_alpha == 0.2 and hp.label_smoothing == 0.1 and model.uses_cosine_decay()
     # The seed's model keeps the seed's layers: no masking, average pooling.
     seed_names = [layer.name for layer in AudioEmotionCNNLSTM().build_model((13, 216)).layers]
     assert "spec_augment" not in seed_names and "audio_time_pooling" in seed_names
