@@ -3,7 +3,9 @@
     python tests/backend_roundtrip.py save FOLDER    # train every model class briefly, save, predict
     python tests/backend_roundtrip.py load FOLDER    # load what ``save`` wrote, predict the same inputs
 
-Both write ``FOLDER/probabilities_<backend>.npz``: one array per saved model file.
+Both write ``FOLDER/probabilities_<backend>.npz``: one array per saved model file. ``save``
+also writes each file's inputs (``<name>.inputs.npz``), which ``tests/models/test_plain_keras.py``
+predicts in a process that never imports the project.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ def main(mode: str, folder: Path) -> None:
                         model = model_class(num_emotions=8)
                         model.train(X, LABELS, X, LABELS, epochs=1, batch_size=8, verbose=0)
                 model.save(path)
+                # The inputs beside the file, for a process that loads it with Keras alone.
+                np.savez(path.with_suffix(".inputs.npz"), *(X if isinstance(X, list) else [X]))
             else:
                 model = EmotionModel.load(path)
             probabilities[path.name] = model.predict(X)

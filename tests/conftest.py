@@ -1,12 +1,16 @@
 """Shared fixtures: the real data beside the project, skipped with a reason when absent."""
 
 import argparse
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import ravdess_emotion.core.backend  # noqa: F401  (before keras: picks and starts the backend)
 
 # isort: split
 
+import numpy as np
 import pytest
 
 from benchmarks.options import cross_validation_parser
@@ -70,3 +74,28 @@ def benchmark_options(tmp_path: Path) -> argparse.Namespace:
     """The cross-validation benchmarks' default options, working in ``tmp_path``."""
     parser = cross_validation_parser("A benchmark.\n\nIts close.", "unused", "work", "epochs")
     return parser.parse_args(["--work-dir", str(tmp_path)])
+
+
+BACKEND_ROUNDTRIP = Path(__file__).with_name("backend_roundtrip.py")
+
+
+def run_backend_roundtrip(mode: str, backend: str, folder: Path) -> np.lib.npyio.NpzFile:
+    """``tests/backend_roundtrip.py MODE FOLDER`` under ``backend`` in its own process; the probabilities it wrote."""
+    env = {**os.environ, "KERAS_BACKEND": backend, "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run(
+        [sys.executable, str(BACKEND_ROUNDTRIP), mode, str(folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, f"{mode} under {backend} failed:\n{result.stdout}\n{result.stderr[-4000:]}"
+    return np.load(folder / f"probabilities_{backend}.npz")
+
+
+@pytest.fixture(scope="session")
+def saved_under_tensorflow(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, np.ndarray]]:
+    """Every model class trained an epoch and saved as .h5 and .keras under TensorFlow, and what each predicted."""
+    folder = tmp_path_factory.mktemp("backends")
+    with run_backend_roundtrip("save", "tensorflow", folder) as stored:
+        return folder, {name: stored[name] for name in stored.files}

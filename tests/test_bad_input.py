@@ -183,6 +183,7 @@ def mixed_audio(tmp_path: Path) -> Path:
     return organized
 
 
+@pytest.mark.slow
 def test_undecodable_files_are_skipped_counted_and_strict_fails(
     mixed_audio: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:  # 10
@@ -540,6 +541,7 @@ def test_model_loading_keeps_safe_mode(tmp_path: Path, capsys: pytest.CaptureFix
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_project_models_have_no_lambda_layers() -> None:
     from ravdess_emotion.models import MODEL_CLASSES
 

@@ -124,6 +124,7 @@ def test_fusion_batches_pair_audio_rows_with_their_clips(tmp_path: Path) -> None
 # --------------------------------------------------------------------------- training
 
 
+@pytest.mark.slow
 def test_models_train_and_predict_from_streamed_batches(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     files = []
@@ -171,6 +172,7 @@ RSS_CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_streaming_memory_does_not_grow_with_the_number_of_clips(tmp_path: Path) -> None:
     # 400 clips of 8x64x64x3: 39 MB as uint8 files, 157 MB as the seed's float32 array.
     for i in range(400):

@@ -22,6 +22,8 @@ from ravdess_emotion.core.ravdess import EMOTIONS, SYNTHETIC_NAME, SYNTHETIC_NOT
 from ravdess_emotion.corpus.demo import write_demo_dataset
 from ravdess_emotion.training.config import RunConfig
 
+pytestmark = pytest.mark.slow  # every test here trains models or runs the scripts end to end
+
 ACTORS = range(1, 13)
 TEST_ACTORS = "11-12"
 SIZES = ["--video-frames", "8", "--video-size", "32"]

@@ -52,6 +52,8 @@ from ravdess_emotion.features.caches import load_features, save_features
 from ravdess_emotion.features.loader import RAVDESSDataLoader
 from ravdess_emotion.models import AudioEmotionCNNLSTM, EmotionModel
 
+pytestmark = pytest.mark.slow  # every test here trains models or runs the scripts end to end
+
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {
     **os.environ,

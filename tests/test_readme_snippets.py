@@ -23,6 +23,8 @@ from ravdess_emotion.corpus.demo import write_demo_dataset
 from ravdess_emotion.features.caches import CacheError
 from ravdess_emotion.features.loader import RAVDESSDataLoader
 
+pytestmark = pytest.mark.slow  # every test here trains models or runs the scripts end to end
+
 ROOT = Path(__file__).resolve().parents[1]
 ACTORS = [1, 2, 3, 21, 22, 23, 24]
 
@@ -73,7 +75,6 @@ def test_the_readme_marks_its_snippets() -> None:
     assert set(readme_snippets()) == {"the seed's interface", "splitting by actor", "training from python"}
 
 
-@pytest.mark.slow
 def test_the_seeds_interface_works_as_written(workdir: Path) -> None:
     code = readme_snippets()["the seed's interface"]
     check = (
@@ -88,7 +89,6 @@ def test_the_seeds_interface_works_as_written(workdir: Path) -> None:
     assert "Skipping variable loading for optimizer" not in result.stderr, result.stderr
 
 
-@pytest.mark.slow
 def test_splitting_by_actor_works_as_written(workdir: Path) -> None:
     result = _python(readme_snippets()["splitting by actor"], workdir)
     assert result.returncode == 0, result.stderr
@@ -98,7 +98,6 @@ def test_splitting_by_actor_works_as_written(workdir: Path) -> None:
     assert not set(eval(train)) & set(eval(val)) and set(eval(train)) | set(eval(val)) == {1, 2, 3}
 
 
-@pytest.mark.slow
 def test_loading_a_keras_file_prints_nothing(workdir: Path) -> None:
     code = (
         "import ravdess_emotion.core.backend\n"
@@ -149,7 +148,6 @@ def test_without_data_the_loader_says_what_to_do(tmp_path: Path, monkeypatch: py
         assert advice in message, message
 
 
-@pytest.mark.slow
 def test_training_from_python_works_as_written(workdir: Path) -> None:
     result = _python(readme_snippets()["training from python"], workdir)
     assert result.returncode == 0, result.stderr

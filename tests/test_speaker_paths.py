@@ -26,6 +26,8 @@ from ravdess_emotion.features.speakers import SpeakerPrior, standardize_within_s
 from ravdess_emotion.features.views import extract_audio_features
 from ravdess_emotion.models import EmotionModel
 
+pytestmark = pytest.mark.slow  # every test here trains models or runs the scripts end to end
+
 
 @pytest.fixture(scope="module")
 def models(demo_audio: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:

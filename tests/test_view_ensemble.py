@@ -55,6 +55,7 @@ def test_pooling_weights_must_be_a_mixture(weights: tuple[float, ...]) -> None:
         LogLinearPooling(weights)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".h5", ".keras"])
 def test_an_ensemble_predicts_its_members_pooled_and_saves_as_one_file(suffix: str, tmp_path: Path) -> None:
     inputs = small_inputs(16, audio_frames=40, video=(4, 16))
@@ -82,6 +83,7 @@ def test_an_ensemble_predicts_its_members_pooled_and_saves_as_one_file(suffix: s
     np.testing.assert_allclose(np.exp(pooled_again), by_hand, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_an_ensemble_trains_like_any_model_on_arrays_of_its_views() -> None:
     inputs = small_inputs(32, audio_frames=40, video=(4, 16))
     y = np.arange(32) % 8
@@ -175,6 +177,7 @@ def probabilities(table: pd.DataFrame) -> np.ndarray:
     return table[["neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"]].to_numpy()
 
 
+@pytest.mark.slow
 def test_the_saved_ensemble_describes_both_members(trained: Path) -> None:
     metadata = json.loads((trained / "models" / "audio_emotion_speech_ensemble.json").read_text())
     assert metadata["model_class"] == "AudioViewsEnsemble" and metadata["views"] == ["functionals", "mfcc"]
@@ -200,6 +203,7 @@ def test_the_saved_ensemble_describes_both_members(trained: Path) -> None:
     assert (trained / "plots" / "audio_emotion_speech_ensemble_mfcc_refit_history.png").exists()
 
 
+@pytest.mark.slow
 def test_each_member_meets_the_speaker_its_own_way_and_the_ensemble_pools_them(
     mixed: Path, demo_audio: Path, tmp_path: Path, capsys
 ) -> None:
@@ -235,6 +239,7 @@ def test_each_member_meets_the_speaker_its_own_way_and_the_ensemble_pools_them(
     assert code == 1 and "enrolled for the functionals member(s) only" in err
 
 
+@pytest.mark.slow
 def test_a_file_is_reported_once_when_no_member_can_read_it(
     trained: Path, demo_audio: Path, tmp_path: Path, capsys
 ) -> None:
@@ -246,6 +251,7 @@ def test_a_file_is_reported_once_when_no_member_can_read_it(
     assert err.count(f"skipped: {broken}") == 1 and err.count("note: actor 06 has 3 files") == 1
 
 
+@pytest.mark.slow
 def test_metadata_without_its_members_is_refused(trained: Path, tmp_path: Path, capsys) -> None:
     for suffix in (".h5", ".json"):
         shutil.copy(trained / "models" / f"audio_emotion_speech_ensemble{suffix}", tmp_path / f"e{suffix}")
@@ -256,6 +262,7 @@ def test_metadata_without_its_members_is_refused(trained: Path, tmp_path: Path, 
     assert "does not describe its members" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_the_weight_is_chosen_on_the_validation_actors_only(
     demo_audio: Path, tmp_path: Path, monkeypatch
 ) -> None:
@@ -279,6 +286,7 @@ def test_the_weight_is_chosen_on_the_validation_actors_only(
     assert not metadata["refit"] and not metadata["members"]["mfcc"]["refit"]
 
 
+@pytest.mark.slow
 def test_cross_validation_shows_the_members_and_resumes_a_fold_that_finished(
     demo_audio: Path, tmp_path: Path, monkeypatch, capsys
 ) -> None:

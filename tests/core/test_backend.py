@@ -55,6 +55,7 @@ def _run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_scripts_start_quietly_and_errors_still_show(tmp_path: Path) -> None:
     started = _run([sys.executable, "predict.py", "--help"])
     assert started.returncode == 0 and started.stderr == "", started.stderr
@@ -95,6 +96,7 @@ def test_what_tensorflow_prints_at_start_up_is_filtered_not_swallowed(tmp_path: 
     assert result.stderr == KEPT[0] + "\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [[script] for script in SCRIPTS] + [["-m", module] for module in MODULES])
 def test_help_is_plain_text(command: list[str]) -> None:
     result = _run([sys.executable, *command, "--help"])

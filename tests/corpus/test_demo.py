@@ -82,6 +82,7 @@ def small_dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_names_folders_and_counts(small_dataset: tuple[Path, list[Path]]) -> None:
     dest, paths = small_dataset
     assert paths == sorted(paths)
@@ -470,6 +471,7 @@ def test_tracking_follows_the_face() -> None:
     assert np.corrcoef(darkness[confident], lips_part[confident])[0, 1] > 0.6
 
 
+@pytest.mark.slow
 def test_tracking_emotion_transfers_to_unseen_actors() -> None:
     """A linear model on per-actor standardised clip means, trained on 12 actors, tested on 4 others."""
     train_actors, test_actors = range(1, 13), range(13, 17)
@@ -520,6 +522,7 @@ def _split_accuracy(paths: list[Path], features, model) -> float:
     return float(np.mean(predicted == np.array([parse_name(p).label for p in test])))
 
 
+@pytest.mark.slow
 def test_audio_emotion_transfers_to_unseen_actors(speech_six_actors: list[Path]) -> None:
     def mfcc_stats(wav: Path) -> np.ndarray:
         audio, sample_rate = sf.read(wav, dtype="float32")
@@ -533,6 +536,7 @@ def test_audio_emotion_transfers_to_unseen_actors(speech_six_actors: list[Path])
     assert accuracy > 0.5, f"8-class accuracy {accuracy:.2f} on unseen actors (chance 0.125)"
 
 
+@pytest.mark.slow
 def test_video_emotion_transfers_to_unseen_actors(speech_six_actors: list[Path]) -> None:
     def mean_small_frame(mp4: Path) -> np.ndarray:
         capture = cv2.VideoCapture(str(mp4))

@@ -103,6 +103,7 @@ def _reasons(report) -> dict[str, str]:
     return {Path(label.rpartition(":")[2]).name: reason for label, reason in report.skipped}
 
 
+@pytest.mark.slow
 def test_real_official_audio_archives(ravdess_audio: Path, tmp_path: Path) -> None:
     make_zips = ravdess_audio / "make_zips.py"
     source, dest = tmp_path / "downloads", tmp_path / "organized"

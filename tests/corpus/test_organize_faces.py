@@ -137,6 +137,7 @@ def test_strict_fails_on_a_broken_table_row(tmp_path: Path, capsys: pytest.Captu
     assert organize_data.main(["--source", str(source), "--dest", str(tmp_path / "o"), "--strict"]) == 2
 
 
+@pytest.mark.slow
 def test_the_real_au_table_organizes_into_1200_clips(tmp_path: Path) -> None:
     table = SHARED / "ravdess_aus" / "openface_au_means.csv"
     if not table.is_file():

@@ -59,6 +59,7 @@ def organized_actor_01(tmp_path_factory, ravdess_audio: Path, ravdess_video: Pat
     return dest
 
 
+@pytest.mark.slow
 def test_real_fusion_pairs_each_clip_with_its_audio_twin(organized_actor_01: Path, tmp_path: Path) -> None:
     loader = RAVDESSDataLoader(
         organized_actor_01, cache_dir=tmp_path, n_jobs=2, progress=False, video_size=(32, 32)

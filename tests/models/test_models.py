@@ -24,7 +24,7 @@ from ravdess_emotion.models import (
 from tests.model_inputs import MODEL_INPUTS, case_id, model_input, small_inputs
 
 RNG = np.random.default_rng(0)
-INPUTS = small_inputs(24, audio_frames=216, video=(6, 32))
+INPUTS = small_inputs(24, audio_frames=64, video=(4, 16))
 AUDIO, FUNCTIONALS, UNITS, UNIT_FRAMES = (INPUTS[k] for k in ("mfcc", "functionals", "au_clip", "au_sequence"))
 LABELS = np.arange(24) % 8
 
@@ -39,6 +39,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("model_class", "X", "shape"), CASES)
 def test_train_save_reload_predict(model_class, X, shape, tmp_path: Path) -> None:
     model = model_class(num_emotions=8)
@@ -64,9 +65,10 @@ def test_train_save_reload_predict(model_class, X, shape, tmp_path: Path) -> Non
     assert not list(tmp_path.glob(".*tmp*"))
 
 
+@pytest.mark.slow
 def test_audio_model_learns_a_separable_task() -> None:
     # Two classes told apart by the level of MFCC 1: a model that cannot fit this is broken.
-    X = RNG.normal(size=(64, 13, 216)).astype(np.float32)
+    X = RNG.normal(size=(64, 13, 64)).astype(np.float32)
     y = np.arange(64) % 2
     X[y == 1, 1, :] += 3.0
     model = AudioEmotionCNNLSTM(num_emotions=2)
@@ -74,12 +76,14 @@ def test_audio_model_learns_a_separable_task() -> None:
     assert model.evaluate(X, y)["accuracy"] > 0.9
 
 
+@pytest.mark.slow
 def test_one_hot_labels_are_accepted() -> None:
     model = AudioEmotionCNNLSTM()
     model.train(AUDIO[:8], np.eye(8)[LABELS[:8]], epochs=1, batch_size=8, verbose=0)
     assert model.predict_classes(AUDIO[:8]).shape == (8,)
 
 
+@pytest.mark.slow
 def test_logistic_model_decays_its_learning_rate_to_zero_over_the_run() -> None:
     model = AudioEmotionLogistic(learning_rate=0.01)
     model.train(FUNCTIONALS, LABELS, epochs=3, batch_size=8, verbose=0)
@@ -95,6 +99,7 @@ def test_logistic_model_decays_its_learning_rate_to_zero_over_the_run() -> None:
     assert model.evaluate(FUNCTIONALS, LABELS)["loss"] == pytest.approx(cross_entropy + penalty, rel=1e-3)
 
 
+@pytest.mark.slow
 def test_every_input_is_standardised_by_its_own_training_statistics() -> None:
     audio, units = FUNCTIONALS * 10 + 5, UNITS * 0.1 - 2
     model = AudioAUEmotionFusion()
@@ -112,6 +117,7 @@ def test_every_input_is_standardised_by_its_own_training_statistics() -> None:
     assert not AudioAUEmotionFusion().uses_cosine_decay()  # before it is built, and for the networks
 
 
+@pytest.mark.slow
 def test_late_fusion_weighs_its_branches_on_validation_data_and_keeps_the_weight(tmp_path: Path) -> None:
     # The audio tells the classes apart, the faces are noise: the weight must go to the audio.
     y = np.arange(96) % 4
@@ -256,6 +262,7 @@ def test_spec_augment_masks_bands_in_training_and_nothing_at_inference() -> None
         SpecAugment(max_time=-1)
 
 
+@pytest.mark.slow
 def test_the_recipe_model_trains_on_mixed_batches_with_smoothed_labels() -> None:
     model = AudioEmotionAttentionCNNLSTM(num_emotions=8)
     model.build_model((13, 216))
@@ -269,6 +276,7 @@ def test_the_recipe_model_trains_on_mixed_batches_with_smoothed_labels() -> None
     assert "spec_augment" not in seed_names and "audio_time_pooling" in seed_names
 
 
+@pytest.mark.slow
 def test_the_models_script_shows_every_network_by_default(capsys) -> None:
     import emotion_models
 

@@ -13,6 +13,8 @@ import pytest
 import train_models
 from ravdess_emotion.models import EmotionModel
 
+pytestmark = pytest.mark.slow  # every test here trains models or runs the scripts end to end
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

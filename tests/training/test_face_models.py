@@ -21,6 +21,8 @@ from ravdess_emotion.core.ravdess import EMOTIONS, RavdessName
 from ravdess_emotion.corpus.tracking import AU_COLUMNS
 from ravdess_emotion.models import AudioAULateFusion, AUEmotionLogistic, EmotionModel
 
+pytestmark = pytest.mark.slow  # every test here trains models or runs the scripts end to end
+
 ACTORS = range(1, 7)
 
 

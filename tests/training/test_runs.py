@@ -44,6 +44,7 @@ def test_loader_normalizes_per_actor_and_caches_raw_features(demo_audio: Path, t
     assert [view.name for view in loader.views_of("fusion")] == ["mfcc", "frames"]
 
 
+@pytest.mark.slow
 def test_best_preset_trains_refits_saves_and_predicts(demo_audio: Path, tmp_path: Path, capsys) -> None:
     dirs = [arg for name in ("models", "plots", "reports") for arg in (f"--{name}-dir", str(tmp_path / name))]
     common = ["--data-dir", str(demo_audio), "--models", "audio-speech", "--preset", "best", "--verbose", "0"]
@@ -78,6 +79,7 @@ def test_best_preset_trains_refits_saves_and_predicts(demo_audio: Path, tmp_path
     assert run["evaluated_on"] == "validation, before the refit"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("channel", "speeds", "enrollment", "copies"),
     [
@@ -121,6 +123,7 @@ def test_refit_trains_on_training_and_validation_actors(
     assert seen == [(copies * 4 * per_actor, per_actor), (copies * 5 * per_actor, None)]
 
 
+@pytest.mark.slow
 def test_speed_copies_are_cached_apart_and_normalized_per_actor(demo_audio: Path, tmp_path: Path) -> None:
     loader = RAVDESSDataLoader(demo_audio, BEST, cache_dir=tmp_path, progress=False)
     original, _, info = loader.load_audio_dataset("speech", return_info=True)
