@@ -30,7 +30,12 @@ from ravdess_emotion.features.caches import CacheError, load_features, save_feat
 from ravdess_emotion.features.clips import ClipSet
 from ravdess_emotion.features.extraction import WorkerCrashError
 from ravdess_emotion.features.loader import RAVDESSDataLoader
-from ravdess_emotion.features.options import add_data_dir_argument, add_feature_arguments, settings_from_args
+from ravdess_emotion.features.options import (
+    add_data_dir_argument,
+    add_feature_arguments,
+    settings_from_args,
+    use_speech_encoder_dir,
+)
 from ravdess_emotion.features.settings import FEATURE_VERSION, FeatureSettings
 from ravdess_emotion.features.video import sample_frames
 from ravdess_emotion.features.views import compile_audio_code, extract_audio_features
@@ -82,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    use_speech_encoder_dir(args)
     loader = None
     try:
         loader = RAVDESSDataLoader(

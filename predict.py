@@ -62,6 +62,7 @@ from pathlib import Path
 
 from ravdess_emotion.core.cli_text import plain_text
 from ravdess_emotion.core.ravdess import SYNTHETIC_NAME
+from ravdess_emotion.features.options import add_speech_encoder_argument, use_speech_encoder_dir
 from ravdess_emotion.models import EmotionModel
 from ravdess_emotion.prediction import (
     SPEAKER_GROUPS,
@@ -141,12 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip audio that holds no voice (silence, a tone, a hum, noise) as 'no speech detected' "
         "instead of giving it an emotion; --no-speech-check predicts every file (default: on)",
     )
+    add_speech_encoder_argument(parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    use_speech_encoder_dir(args)
     if args.save_enrollment is not None and not args.enroll:
         parser.error("--save-enrollment stores the enrollment of --enroll: give --enroll PATH too")
     if not args.paths and args.save_enrollment is None:

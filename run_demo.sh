@@ -23,10 +23,10 @@ $py data_loader.py --data-dir "$demo" "${sizes[@]}" --kinds fusion --channels sp
 echo "== 3/6 train: five models (audio: the default --preset cnn-lstm), tested on demo actors 21-24 (never seen in training)"
 $py train_models.py --data-dir "$demo" "${sizes[@]}" --epochs 15 --patience 6 "$@"
 
-echo "== 4/6 train, --preset best: the audio models on utterance functionals, standardised per speaker"
+echo "== 4/6 train, --preset best: Whisper-base's hidden states and utterance functionals, standardised per speaker, pooled"
 $py train_models.py --data-dir "$demo" --models audio-speech,audio-song --preset best
 
-echo "== 5/6 train, --preset best: facial action units alone, and audio + action units of the same take"
+echo "== 5/6 train, --preset best: facial action units alone, and Whisper + action units of the same take"
 $py train_models.py --data-dir "$demo" --models au-speech,au-song,fusion-au-speech,fusion-au-song --preset best
 
 echo "== 6/6 predict: the speech audio, AU and audio+AU models on the demo's held-out actor 24"
@@ -34,13 +34,14 @@ $py predict.py models/audio_emotion_speech.h5 "$demo"/audio/speech/*/03-01-0?-01
 $py predict.py models/audio_emotion_speech.h5 "$demo"/audio/speech/angry/03-01-05-01-01-01-24.wav
 $py predict.py models/audio_emotion_speech_best.h5 "$demo"/audio/speech/*/03-01-0?-01-01-01-24.wav
 # One recording of an unknown speaker; then actor 24 enrolled once from other recordings (statement 2),
-# stored, and one new recording predicted with that enrollment.
+# stored (one .npz per view of the model: models/enrolled/whisper/, models/enrolled/functionals/),
+# and one new recording predicted with that enrollment.
 $py predict.py models/audio_emotion_speech_best.h5 "$demo"/audio/speech/angry/03-01-05-01-01-01-24.wav
 rm -rf data/demo/enroll_24 && mkdir -p data/demo/enroll_24
 cp "$demo"/audio/speech/*/03-01-0?-01-02-01-24.wav data/demo/enroll_24/
 $py predict.py models/audio_emotion_speech_best.h5 --enroll data/demo/enroll_24 --save-enrollment models/enrolled
 $py predict.py models/audio_emotion_speech_best.h5 "$demo"/audio/speech/angry/03-01-05-01-01-01-24.wav \
-  --enroll models/enrolled/actor-24.npz
+  --enroll models/enrolled
 $py predict.py models/au_emotion_speech_best.h5 "$demo"/faces/speech/*/01-01-0?-01-01-01-24.csv
 $py predict.py models/fusion_au_emotion_speech_best.h5 "$demo"/audio/speech/*/03-01-0?-01-01-01-24.wav \
   "$demo"/faces/speech/*/01-01-0?-01-01-01-24.csv

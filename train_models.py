@@ -49,7 +49,12 @@ import keras
 from ravdess_emotion.core.errors import MediaError
 from ravdess_emotion.core.ravdess import SYNTHETIC_NOTICE, is_synthetic, parse_actor_list
 from ravdess_emotion.features.extraction import WorkerCrashError
-from ravdess_emotion.features.options import add_data_dir_argument, add_feature_arguments, settings_from_args
+from ravdess_emotion.features.options import (
+    add_data_dir_argument,
+    add_feature_arguments,
+    settings_from_args,
+    use_speech_encoder_dir,
+)
 from ravdess_emotion.training.config import RunConfig
 from ravdess_emotion.training.distribute import DistributionError, data_parallel_devices, enable_data_parallel
 from ravdess_emotion.training.metrics import classification_metrics
@@ -273,6 +278,7 @@ def parse_args(argv: list[str] | None = None) -> RunConfig:
     """The :class:`RunConfig` of a command line; exits with the parser's message when it is invalid."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    use_speech_encoder_dir(args)
     try:
         config = config_from_args(args)
     except ValueError as error:

@@ -1,7 +1,7 @@
 """Actor-independent benchmark of the audio models on real RAVDESS audio, with a classic baseline.
 
 For speech and song it runs, on the same K actor folds (``ravdess_emotion.training.splits.actor_folds``),
-one row per step from the classic baseline to ``--preset best``:
+one row per step from the classic baseline to ``--preset functionals``:
 
 - a classic baseline a user could pick instead: per-file MFCC, delta-MFCC and log-mel
   statistics (mean and standard deviation over time) with a scikit-learn RBF SVM;
@@ -12,9 +12,9 @@ one row per step from the classic baseline to ``--preset best``:
   (``--preset seed``), the same layers with a training recipe, then also with the MFCCs
   standardised per speaker, then also on copies standardised by a speaker prior alone
   (``--preset cnn-lstm``, the default); an MLP on the functionals, without and
-  with per-speaker normalization; logistic regression on them (the ``--preset best`` network) without
+  with per-speaker normalization; logistic regression on them (the ``--preset functionals`` network) without
   speed perturbation; with it on song (the preset uses it on speech only); and
-  ``--preset best`` as it is;
+  ``--preset functionals`` as it is;
 
 and it measures feature extraction: files per second of the project's parallel,
 cached extractor against a plain sequential ``librosa.load`` + ``librosa.feature.mfcc``
@@ -63,7 +63,7 @@ from ravdess_emotion.training.splits import ActorSplit, actor_folds
 
 BASELINE_SAMPLE_RATE = 22050
 
-BEST = PRESETS["best"]
+BEST = PRESETS["functionals"]
 SPEEDS = BEST.speed_perturbation["speech"]
 MLP = {"audio_model": "AudioEmotionMLP", "speed_perturbation": ()}
 BEST_RAW = replace(BEST.feature_settings(), speaker_norm=False)
@@ -97,25 +97,25 @@ NETWORK_VARIANTS: dict[str, tuple[str, str, dict[str, object], tuple[str, ...]]]
     ),
     "mlp-no-speaker-norm": (
         "MLP on functionals, no per-speaker normalization",
-        "best",
+        "functionals",
         {**MLP, "audio_settings": BEST_RAW},
         ("speech", "song"),
     ),
-    "mlp": ("MLP on functionals + per-speaker norm.", "best", MLP, ("speech", "song")),
+    "mlp": ("MLP on functionals + per-speaker norm.", "functionals", MLP, ("speech", "song")),
     "logistic": (
         "logistic regression on functionals + per-speaker norm.",
-        "best",
+        "functionals",
         {"speed_perturbation": ()},
         ("speech", "song"),
     ),
     # For speech this is the preset itself: the row below measures it.
     "logistic-speed-song": (
         "logistic regression + per-speaker norm. + speed perturbation " + ",".join(f"{s:g}" for s in SPEEDS),
-        "best",
+        "functionals",
         {"speed_perturbation": SPEEDS},
         ("song",),
     ),
-    "best": ("--preset best", "best", {}, ("speech", "song")),
+    "functionals": ("--preset functionals", "functionals", {}, ("speech", "song")),
 }
 """The networks trained: name -> (table row, preset, further ``RunConfig`` settings, channels)."""
 

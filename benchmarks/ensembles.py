@@ -2,7 +2,7 @@
 
 For each channel, on the same K actor folds as ``benchmarks/audio.py``
 (``ravdess_emotion.training.splits.actor_folds``, seed 42), it trains two members on each
-fold's training actors: ``--preset best`` (logistic regression on 1,456 functionals) and
+fold's training actors: ``--preset functionals`` (logistic regression on 1,456 functionals) and
 ``--preset cnn-lstm`` (the default: the CNN-LSTM on 13 MFCC x 216; ``--mfcc-coefficients
 40`` for the 40 x 216 that measured best on song), each as its preset
 trains it (standardised per speaker, with a speaker prior). Neither is refit, so the fold's validation actors stay
@@ -57,7 +57,7 @@ from ravdess_emotion.training.recipes import PRESETS
 from ravdess_emotion.training.runs import load_training_inputs, loader_for
 from ravdess_emotion.training.splits import ActorSplit, actor_folds
 
-MEMBERS = {"functionals": "best", "mfcc": "cnn-lstm"}
+MEMBERS = {"functionals": "functionals", "mfcc": "cnn-lstm"}
 """The two members: feature view -> the preset that trains it."""
 WAYS = {"batch": "auto", "independent": "none"}
 """Way of knowing the speaker -> ``predict.py --speaker-groups``."""
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         __doc__,
         "data/benchmark",
         "organized copy and caches, shared with benchmarks.audio",
-        "epochs per fold of both members (default: each preset's: 60 for best, 40 for cnn-lstm)",
+        "epochs per fold of both members (default: each preset's: 60 for functionals, 40 for cnn-lstm)",
         whole_epilog=True,
     )
     parser.add_argument("--channels", default="speech,song", help="default %(default)s")

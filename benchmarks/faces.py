@@ -7,12 +7,14 @@ what ``train_models.py --folds K`` runs), one row per step:
 - faces only, on the OpenFace AU means of ``../shared/ravdess_aus``: logistic regression
   (``AUEmotionLogistic``) on the raw means, with the means standardised within each
   actor's own clips, then also with each clip's rank among the actor's clips
-  (``--preset best``, ``au_normalization="zscore+rank"``);
-- audio only: ``audio-speech --preset best``;
+  (``--preset functionals``, ``au_normalization="zscore+rank"``);
+- audio only: ``audio-speech --preset functionals``, and ``--preset whisper``
+  (Whisper-base's hidden states, ``ravdess_emotion.features.views.whisper``);
 - audio + faces: early fusion (``AudioAUEmotionFusion``: one penalised softmax on both
   views) and late fusion (``AudioAULateFusion``: the two models trained apart, their
   log-probabilities weighted on each fold's validation actors), both with the speed
-  copies of the audio model.
+  copies of the functionals model; and late fusion with the Whisper model instead
+  (``fusion-au-speech --preset whisper``, which ``--preset best`` trains too).
 
 Every row reports accuracy, UAR and macro F1 as mean ± std over the folds, and what the
 step added to the row it builds on. Weights and penalties come from training and
@@ -45,8 +47,6 @@ from ravdess_emotion.models import MODEL_CLASSES, AudioAUEmotionFusion, AudioAUL
 from ravdess_emotion.training.recipes import PRESETS
 from ravdess_emotion.training.runs import cross_validate, loader_for
 
-BEST_SETTINGS = PRESETS["best"].feature_settings()
-
 STEPS: dict[str, tuple[str, str, str, dict[str, object], str | None]] = {
     "au-raw": (
         "faces: AU means, logistic regression",
@@ -63,13 +63,19 @@ STEPS: dict[str, tuple[str, str, str, dict[str, object], str | None]] = {
         "au-raw",
     ),
     "au-best": (
-        "faces: + per-actor ranks (--preset best)",
+        "faces: + per-actor ranks (--preset functionals)",
         "au-speech",
         "AUEmotionLogistic",
         {},
         "au-zscore",
     ),
-    "audio-best": ("audio: functionals (--preset best)", "audio-speech", "AudioEmotionLogistic", {}, None),
+    "audio-best": (
+        "audio: functionals (--preset functionals)",
+        "audio-speech",
+        "AudioEmotionLogistic",
+        {},
+        None,
+    ),
     "fusion-early": (
         "audio + faces: early fusion (one softmax on both)",
         "fusion-au-speech",
@@ -84,8 +90,18 @@ STEPS: dict[str, tuple[str, str, str, dict[str, object], str | None]] = {
         {},
         "au-best",
     ),
+    "audio-whisper": ("audio: Whisper (--preset whisper)", "audio-speech", "AudioEmotionLogistic", {}, None),
+    "fusion-late-whisper": (
+        "audio + faces: late fusion of Whisper and faces (fusion-au-speech --preset whisper, and best)",
+        "fusion-au-speech",
+        AudioAULateFusion.__name__,
+        {},
+        "au-best",
+    ),
 }
-"""Name -> (table row, model, network, feature settings over ``--preset best``'s, the row it builds on)."""
+"""Name -> (table row, model, network, feature settings over its preset's, the row it builds on)."""
+STEP_PRESETS = {"audio-whisper": "whisper", "fusion-late-whisper": "whisper"}
+"""The preset of each step whose recipe is not ``--preset functionals``' (its features and speed copies)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,15 +141,16 @@ def main(argv: list[str] | None = None) -> int:
     fold_actors: dict[str, list[list[int]]] = {}
     for step in steps:
         label, model, network, settings, _ = STEPS[step]
+        preset = STEP_PRESETS.get(step, "functionals")
         reports = args.reports_dir / "benchmark_faces" / step
         config = row_config(
             args,
             organized,
             model,
-            "best",
+            preset,
             reports,
             cache_dir=args.work_dir / "features",
-            audio_settings=replace(BEST_SETTINGS, **settings),
+            audio_settings=replace(PRESETS[preset].feature_settings(), **settings),
         )
         spec = replace(config.specs()[0], model_class=MODEL_CLASSES[network])
         result = cross_validate(spec, loader_for(spec, config), config)

@@ -1,7 +1,7 @@
 """How well the audio model knows a speaker: all recordings, a few enrolled ones, or none, on real RAVDESS.
 
 For speech and song, on the same K actor folds as ``benchmarks/audio.py``
-(``ravdess_emotion.training.splits.actor_folds``, seed 42), it trains ``--preset best``
+(``ravdess_emotion.training.splits.actor_folds``, seed 42), it trains ``--preset functionals``
 (or another preset standardised per speaker, ``--preset cnn-lstm``) on each fold's
 training actors twice: with a speaker prior and enrollment copies
 (``train_models.py --enrollment-copies 1,3,10``; ``--prior-copies`` sets them) and, as
@@ -27,7 +27,7 @@ each actor's own recordings only). Each test actor is then predicted through
 
 Results go to ``reports/benchmark_speakers.md`` and ``.csv``, with the command line,
 package versions and the actors of every fold in ``benchmark_speakers.json``; for
-another preset than ``best`` to ``benchmark_speakers_<preset>.*``.
+another preset than ``functionals`` to ``benchmark_speakers_<preset>.*``.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ from ravdess_emotion.training.runs import load_training_inputs, loader_for
 from ravdess_emotion.training.splits import actor_folds
 
 ENROLLMENT_SIZES = (1, 3, 5, 10, 20)
-SPEAKER_PRESETS = ("best", "cnn-lstm")
+SPEAKER_PRESETS = ("functionals", "whisper", "cnn-lstm")
 """The presets that standardise audio per speaker."""
 
 
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         __doc__,
         "data/benchmark",
         "organized copy and caches, shared with benchmarks.audio",
-        "epochs per fold (default: the preset's: 60 for best, 40 for cnn-lstm)",
+        "epochs per fold (default: the preset's: 60 for functionals and whisper, 40 for cnn-lstm)",
         whole_epilog=True,
     )
     parser.add_argument("--channels", default="speech,song", help="default %(default)s")
@@ -160,7 +160,10 @@ def main(argv: list[str] | None = None) -> int:
         "--draws", type=int, default=10, help="random enrollments per size and actor (default %(default)s)"
     )
     parser.add_argument(
-        "--preset", choices=SPEAKER_PRESETS, default="best", help="the recipe trained (default %(default)s)"
+        "--preset",
+        choices=SPEAKER_PRESETS,
+        default="functionals",
+        help="the recipe trained (default %(default)s)",
     )
     parser.add_argument(
         "--prior-copies",
@@ -180,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     organized = organized_audio(args)
     if organized is None:
         return 2
-    stem = "benchmark_speakers" if args.preset == "best" else f"benchmark_speakers_{args.preset}"
+    stem = "benchmark_speakers" if args.preset == "functionals" else f"benchmark_speakers_{args.preset}"
     args.reports_dir.mkdir(parents=True, exist_ok=True)
     rows, fold_actors, started = [], {}, time.time()
     for channel in args.channels.split(","):

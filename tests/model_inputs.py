@@ -57,6 +57,7 @@ def small_inputs(n: int, audio_frames: int, video: tuple[int, int]) -> dict[str,
         "frames": rng.random((n, frames, side, side, 3)).astype(np.float32),
         "au_clip": rng.uniform(0, 3, size=(n, 35)).astype(np.float32),
         "au_sequence": rng.uniform(0, 3, size=(n, 8, 35)).astype(np.float32),
+        "whisper": rng.normal(size=(n, 7 * 16)).astype(np.float32),  # 7 layer blocks of 16
     }
 
 

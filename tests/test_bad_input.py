@@ -550,6 +550,7 @@ def test_project_models_have_no_lambda_layers() -> None:
         "AudioEmotionAttentionCNNLSTM": (13, 40),
         "AudioEmotionMLP": (40,),
         "AudioEmotionLogistic": (40,),
+        "AudioEmotionLayerWeighting": (7 * 16,),  # 7 layer blocks of pooled encoder states
         "VideoEmotion3DCNNLSTM": (4, 16, 16, 3),
         "MultimodalEmotionFusion": ((13, 40), (4, 16, 16, 3)),
         "AUEmotionLogistic": (35,),

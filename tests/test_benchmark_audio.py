@@ -20,7 +20,7 @@ def test_every_network_row_is_a_valid_run_of_its_channels(
         config = row_config(args, tmp_path / "organized", f"audio-{channel}", preset, tmp_path, **settings)
         (spec,) = config.specs()
         assert (spec.channel, spec.preset, config.folds) == (channel, preset, 5)
-        assert f"--preset {preset}" in label or preset == "best"
+        assert f"--preset {preset}" in label or preset == "functionals"
 
 
 @pytest.mark.parametrize(("network", "coefficients"), [("cnn-lstm", 13), ("cnn-lstm-40-mfcc", 40)])

@@ -65,14 +65,14 @@ def test_a_fold_chooses_its_weights_on_validation_and_scores_the_test_actors() -
     rows, chosen = ensembles.fold_rows({"functionals": member, "mfcc": other}, y_val, y_test, labels)
     assert chosen == {"batch": 1.0, "independent": 1.0}  # the test labels never choose the weight
     by_model = {row["model"]: row["accuracy"] for row in rows if row["way"] == "batch"}
-    assert by_model["functionals (--preset best)"] == 0.0
+    assert by_model["functionals (--preset functionals)"] == 0.0
     assert by_model["MFCC images (--preset cnn-lstm)"] == 1.0
     assert by_model["ensemble, w chosen on validation actors"] == 0.0
     assert len(rows) == 4 * len(ensembles.WAYS) and {"accuracy", "uar"} <= set(rows[0])
 
 
 def test_the_members_are_the_two_feature_views() -> None:
-    assert ensembles.MEMBERS == {"functionals": "best", "mfcc": "cnn-lstm"}
+    assert ensembles.MEMBERS == {"functionals": "functionals", "mfcc": "cnn-lstm"}
     assert ensembles.WAYS == {"batch": "auto", "independent": "none"}
 
 
@@ -98,7 +98,7 @@ def test_the_mfcc_members_coefficients_change_its_features_only(
     assert member_config("functionals", 40) == member_config("functionals", 13)
     assert ensembles.member_labels(40)["mfcc"] == "MFCC images (--preset cnn-lstm --n-mfcc 40)"
     assert ensembles.member_labels(13) == {
-        "functionals": "functionals (--preset best)",
+        "functionals": "functionals (--preset functionals)",
         "mfcc": "MFCC images (--preset cnn-lstm)",
     }
 

@@ -156,4 +156,4 @@ def test_training_from_python_works_as_written(workdir: Path) -> None:
     metrics = eval(protocol_line.removeprefix("3-fold actor cross-validation "))
     assert set(metrics) == {"accuracy", "uar", "macro_f1"} and all(0 <= v <= 1 for v in metrics.values())
     assert lines[-4].split() == ["fold", "test_actors", "accuracy", "uar"]  # the three folds follow
-    assert (workdir / "reports" / "audio_emotion_speech_best_cv_run.json").exists()
+    assert (workdir / "reports" / "audio_emotion_speech_functionals_cv_run.json").exists()

@@ -1,4 +1,4 @@
-"""Three ways to meet a speaker with one ``--preset best`` audio model: all their files, an enrollment, none.
+"""Three ways to meet a speaker with one ``--preset functionals`` audio model: all their files, an enrollment, none.
 
 The same ways serve the default model (``--preset cnn-lstm``) on MFCC images standardised per speaker (the last tests).
 
@@ -42,13 +42,13 @@ def models(demo_audio: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
             "--models",
             "audio-speech",
             "--preset",
-            "best",
+            "functionals",
             "--epochs",
             "3",
         ]
         args += ["--test-actors", "6", "--val-actors", "5", "--verbose", "0", *extra, *dirs]
         assert train_models.main(args) == 0
-        trained[name] = root / "models" / "audio_emotion_speech_best.h5"
+        trained[name] = root / "models" / "audio_emotion_speech_functionals.h5"
     return trained
 
 

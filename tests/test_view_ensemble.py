@@ -183,7 +183,9 @@ def test_the_saved_ensemble_describes_both_members(trained: Path) -> None:
     assert metadata["model_class"] == "AudioViewsEnsemble" and metadata["views"] == ["functionals", "mfcc"]
     assert sum(metadata["view_weights"].values()) == pytest.approx(1.0)
     functionals, mfcc = (metadata["members"][view] for view in metadata["views"])
-    assert functionals["features"]["audio_features"] == "functionals" and functionals["preset"] == "best"
+    assert (
+        functionals["features"]["audio_features"] == "functionals" and functionals["preset"] == "functionals"
+    )
     assert mfcc["features"]["audio_features"] == "mfcc" and mfcc["features"]["n_mfcc"] == 40
     assert mfcc["preset"] == "cnn-lstm"
     for member in (functionals, mfcc):

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
-from ravdess_emotion.features.settings import AU_FEATURES, AU_NORMALIZATIONS, FeatureSettings
+from ravdess_emotion.encoders.checkpoints import ENCODER_DIR_VARIABLE
+from ravdess_emotion.features.settings import (
+    AU_FEATURES,
+    AU_NORMALIZATIONS,
+    MAX_ENCODER_WINDOW,
+    FeatureSettings,
+)
 from ravdess_emotion.features.views import audio_view_names
 
 
@@ -76,11 +83,39 @@ def add_feature_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: the preset's: zscore for seed, zscore+rank for best)",
     )
     group.add_argument(
+        "--encoder-window",
+        type=float,
+        help=f"seconds each recording is padded to before the speech encoder of --audio-features whisper reads it, "
+        f"0 for its own length, at most {MAX_ENCODER_WINDOW:g} (default {defaults.encoder_window:g})",
+    )
+    add_speech_encoder_argument(group)
+    group.add_argument(
         "--cache-dir", type=Path, default=None, help="feature cache folder (default: DATA_DIR/../features)"
     )
     group.add_argument(
         "--jobs", type=int, default=None, help="worker processes for extraction (default: all cores)"
     )
+
+
+def add_speech_encoder_argument(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--speech-encoder-dir``: a faster-whisper model folder instead of the packaged Whisper-base."""
+    parser.add_argument(
+        "--speech-encoder-dir",
+        type=Path,
+        default=None,
+        help="a faster-whisper / CTranslate2 Whisper folder (model.bin, config.json) for --audio-features whisper "
+        f"instead of the installed Whisper-base (sets {ENCODER_DIR_VARIABLE})",
+    )
+
+
+def use_speech_encoder_dir(args: argparse.Namespace) -> None:
+    """Make ``--speech-encoder-dir``, when given, the folder every process of this run reads the encoder from.
+
+    It travels as the environment variable ``ENCODER_DIR_VARIABLE``, which extraction
+    workers inherit.
+    """
+    if getattr(args, "speech_encoder_dir", None) is not None:
+        os.environ[ENCODER_DIR_VARIABLE] = str(args.speech_encoder_dir)
 
 
 def settings_from_args(args: argparse.Namespace, defaults: FeatureSettings | None = None) -> FeatureSettings:
@@ -103,6 +138,7 @@ def settings_from_args(args: argparse.Namespace, defaults: FeatureSettings | Non
         "au_features": getattr(args, "au_features", None),
         "au_frames": getattr(args, "au_frames", None),
         "au_normalization": getattr(args, "au_normalization", None),
+        "encoder_window": getattr(args, "encoder_window", None),
     }
     base = (defaults or FeatureSettings()).to_dict()
     return FeatureSettings.from_dict({**base, **{k: v for k, v in given.items() if v is not None}})

@@ -23,6 +23,7 @@ BLACK_LEVEL = 8
 
 
 PLAYBACK_SPEED_RANGE = (0.5, 2.0)  # beyond it a voice is no longer a plausible voice
+MAX_ENCODER_WINDOW = 30.0  # Whisper's encoder holds 1,500 positions: 30 s of audio
 
 SEED_SETTING_NAMES = {"n_frames": "video_frames", "img_size": "video_size"}
 """The seed's names of loader settings, accepted by :class:`RAVDESSDataLoader` for its README's calls."""
@@ -70,6 +71,12 @@ class FeatureSettings:
         AU means, five statistics of each (175), or ``au_frames`` frames of the 35.
     au_frames : int
         Frames of an AU sequence, resampled evenly over the confident frames.
+    speech_encoder : str
+        The pretrained speech encoder of the ``whisper`` view (``ravdess_emotion.encoders``):
+        ``"whisper-base"``.
+    encoder_window : float
+        Seconds each recording is zero-padded (or cut) to before the speech encoder reads
+        it, as Whisper was trained on 30 s windows; 0 reads each recording at its own length.
     au_normalization : {"none", "zscore", "zscore+rank"}
         How AU features are standardised within each speaker's own clips (like
         ``speaker_norm`` for audio; across actors it is worth 0.2 accuracy, see the
@@ -91,6 +98,8 @@ class FeatureSettings:
     au_features: str = "means"
     au_frames: int = 32
     au_normalization: str = "zscore"
+    speech_encoder: str = "whisper-base"
+    encoder_window: float = 0.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.audio_features, str) or not self.audio_features:
@@ -115,6 +124,10 @@ class FeatureSettings:
         low, high = PLAYBACK_SPEED_RANGE
         if not low <= self.playback_speed <= high:
             raise ValueError(f"playback_speed must be between {low} and {high}, got {self.playback_speed}")
+        if not 0 <= self.encoder_window <= MAX_ENCODER_WINDOW:
+            raise ValueError(
+                f"encoder_window must be between 0 and {MAX_ENCODER_WINDOW} seconds, got {self.encoder_window}"
+            )
         if len(self.video_size) != 2 or min(self.video_size) <= 0:
             raise ValueError(f"video_size must be (height, width) > 0, got {self.video_size}")
         object.__setattr__(self, "video_size", tuple(int(v) for v in self.video_size))

@@ -451,6 +451,12 @@ def standardize_by_ways(
         row = X[index : index + 1]
         if speakers is None:
             recordings, way = X[:0], "independent"
+            if prior is None:
+                problems.append(
+                    f"{label}: no speaker given; this model normalizes every speaker by their own recordings, "
+                    "so give several files of each speaker, or --enroll recordings of them"
+                )
+                continue
         elif enrollments is not None:
             name = enrolled_names[index]
             enrolled = enrollments.get(name)

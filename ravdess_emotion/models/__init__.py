@@ -14,7 +14,8 @@ module              what it holds
 ``fusion``          late fusion: one log-linear pooling, its weights chosen on validation actors
 ``persistence``     model files and their metadata, written atomically
 ``audio``           ``AudioEmotionCNNLSTM`` (the seed's), ``AudioEmotionAttentionCNNLSTM``,
-                    ``AudioEmotionMLP``, ``AudioEmotionLogistic`` (``--preset best``)
+                    ``AudioEmotionMLP``, ``AudioEmotionLogistic`` (``--preset best``),
+                    ``AudioEmotionLayerWeighting`` (a pretrained encoder's layers)
 ``video``           ``VideoEmotion3DCNNLSTM``, ``MultimodalEmotionFusion`` (audio + frames)
 ``faces``           ``AUEmotionLogistic``, ``AUEmotionLSTM``, ``AudioAUEmotionFusion``, ``AudioAULateFusion``
 ``ensembles``       ``AudioViewsEnsemble`` (``--preset ensemble``)
@@ -29,6 +30,7 @@ plain ``keras.models.load_model`` on the TensorFlow, JAX and PyTorch backends, w
 from ravdess_emotion.models.audio import (
     AudioEmotionAttentionCNNLSTM,
     AudioEmotionCNNLSTM,
+    AudioEmotionLayerWeighting,
     AudioEmotionLogistic,
     AudioEmotionMLP,
 )
@@ -69,6 +71,7 @@ __all__ = [
     "AudioAULateFusion",
     "AudioEmotionAttentionCNNLSTM",
     "AudioEmotionCNNLSTM",
+    "AudioEmotionLayerWeighting",
     "AudioEmotionLogistic",
     "AudioEmotionMLP",
     "AudioViewsEnsemble",

@@ -91,3 +91,19 @@ class AudioEmotionLogistic(EmotionModel):
         return networks.logistic(
             input_shape, self.num_emotions, self.hyperparameters, "audio_emotion_logistic"
         )
+
+
+class AudioEmotionLayerWeighting(EmotionModel):
+    """Audio model on a pretrained encoder's pooled layers: a learned weighting of the layers, then logistic regression.
+
+    Reads the ``whisper`` view (7 layer blocks of 1,024 pooled statistics), standardised
+    per speaker. ``dropout`` applies to the mixed features; trained like
+    :class:`AudioEmotionLogistic` (an L2 penalty, a cosine-decayed learning rate).
+    """
+
+    kind = "audio"
+    example_inputs = ("whisper",)
+    defaults = Hyperparameters(cosine_decay=True, l2_penalty=0.03, encoder_layers=7)
+
+    def _build(self, input_shape: Sequence[int]) -> keras.Model:
+        return networks.layer_weighting(input_shape, self.num_emotions, self.dropout, self.hyperparameters)

@@ -39,6 +39,9 @@ class Hyperparameters:
         SpecAugment masks on MFCC images after their standardisation, in training only.
     attention : bool
         Attention pooling over the LSTM outputs instead of their average.
+    encoder_layers : int
+        Blocks of a pretrained encoder's pooled features, one per layer (7 for Whisper-base:
+        the embedding and 6 blocks), that a layer weighting mixes.
     """
 
     learning_rate_scale: float = 1.0
@@ -51,9 +54,10 @@ class Hyperparameters:
     hidden_units: int = 512
     spec_augment: bool = False
     attention: bool = False
+    encoder_layers: int = 7
 
     def __post_init__(self) -> None:
-        for name in ("learning_rate_scale", "hidden_units"):
+        for name in ("learning_rate_scale", "hidden_units", "encoder_layers"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         for name in ("label_smoothing", "weight_decay", "mixup_alpha", "l2_penalty", "face_l2_penalty"):

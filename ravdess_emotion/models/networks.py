@@ -170,6 +170,29 @@ def logistic(input_shape: Sequence[int], num_emotions: int, hp: Hyperparameters,
     return keras.Model(inputs, logistic_output(x, num_emotions, hp.l2_penalty), name=name)
 
 
+def layer_weighting(input_shape: Sequence[int], num_emotions: int, dropout: float, hp: Hyperparameters) -> keras.Model:
+    """Pooled hidden states of a pretrained encoder: standardise → a learned weighting of its layers → softmax.
+
+    The input is one vector per recording holding ``hp.encoder_layers`` equal blocks (the
+    pooled statistics of each layer, ``ravdess_emotion.features.views.whisper``). Each
+    feature of the blocks is mixed over the layers by learned weights (one per layer,
+    shared by every feature), then classified by a softmax with an L2 penalty: logistic
+    regression on one learned mixture of the layers instead of on all of them.
+    """
+    inputs, x = functionals_input(input_shape)
+    width = int(input_shape[0]) // hp.encoder_layers
+    if width * hp.encoder_layers != int(input_shape[0]):
+        raise ValueError(f"{input_shape[0]} features are not {hp.encoder_layers} equal layer blocks")
+    x = layers.Reshape((hp.encoder_layers, width), name="layer_blocks")(x)
+    x = layers.Permute((2, 1), name="features_by_layer")(x)
+    mixed = layers.Dense(
+        1, use_bias=False, kernel_initializer=keras.initializers.Constant(1.0 / hp.encoder_layers), name="layer_weights"
+    )(x)
+    x = layers.Reshape((width,), name="layer_mixture")(mixed)
+    x = layers.Dropout(dropout, name="feature_dropout")(x)
+    return keras.Model(inputs, logistic_output(x, num_emotions, hp.l2_penalty), name="audio_emotion_layer_weighting")
+
+
 def video_3dcnn_lstm(input_shape: Sequence[int], num_emotions: int, dropout: float) -> keras.Model:
     """Frames (T, H, W, 3) → Conv3D ×3 → LSTM 128 → dense → softmax (:func:`video_branch`)."""
     input_shape = tuple(input_shape)

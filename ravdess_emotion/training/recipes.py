@@ -214,7 +214,7 @@ PRESETS: dict[str, Preset] = {
             patience=0,
         ),
         Preset(
-            "best",
+            "functionals",
             "L2-penalised logistic regression on 1,456 utterance functionals (MFCC, log-mel, pitch, "
             "loudness and spectral statistics) at 16 kHz, standardised per speaker (by all of a speaker's "
             "files, a few enrolled ones, or none: one model for all three); speech trains on "
@@ -248,18 +248,44 @@ PRESETS: dict[str, Preset] = {
         ),
     )
 }
-# --preset best's recipe (its speeds, enrollment copies and face models) with the ensemble as
+# --preset functionals' recipe on Whisper-base's hidden states, without speed copies.
+PRESETS["whisper"] = replace(
+    PRESETS["functionals"],
+    name="whisper",
+    description="L2-penalised logistic regression on Whisper-base's hidden states (the mean and "
+    "standard deviation over time of the embedding and of each of the 6 encoder blocks: 7,168 "
+    "numbers) at 16 kHz, standardised per speaker (by all of a speaker's files, a few enrolled "
+    "ones, or none: one model for all three); faces as --preset functionals, and late fusion of "
+    "the two for audio + faces",
+    audio_features={**PRESETS["functionals"].audio_features, "audio_features": "whisper"},
+    # Speed copies would multiply the encoder's extraction time by five.
+    speed_perturbation={},
+)
+# --preset whisper's recipe (its enrollment copies and face models) with an ensemble as its
+# audio model: Whisper and the functionals, each trained by its own preset.
+PRESETS["best"] = replace(
+    PRESETS["whisper"],
+    name="best",
+    description="two audio models pooled into one: --preset whisper's logistic regression on "
+    "Whisper-base's hidden states and --preset functionals' on utterance functionals, each trained "
+    "with its own recipe (and speaker prior), their log-probabilities weighted by the weight that "
+    "fits the validation actors best, then both refit; for audio + faces --preset whisper's late "
+    "fusion of Whisper and the action-unit means",
+    networks={**PRESETS["whisper"].networks, "audio": AudioViewsEnsemble},
+    members=(("whisper", "whisper", ()), ("functionals", "functionals", ())),
+)
+# --preset functionals' recipe (its speeds, enrollment copies and face models) with the ensemble as
 # its audio model; each member's own recipe is in ENSEMBLE_MEMBERS.
 PRESETS["ensemble"] = replace(
-    PRESETS["best"],
+    PRESETS["functionals"],
     name="ensemble",
-    description="the two audio models pooled into one: --preset best's logistic regression on "
+    description="the two audio models pooled into one: --preset functionals' logistic regression on "
     "functionals and --preset cnn-lstm's CNN-LSTM on 40 MFCC x 216, each trained with its own "
     "recipe (and speaker prior), their log-probabilities weighted by the weight that fits the "
-    "validation actors best, then both refit; faces as --preset best",
-    networks={**PRESETS["best"].networks, "audio": AudioViewsEnsemble},
+    "validation actors best, then both refit; faces as --preset functionals",
+    networks={**PRESETS["functionals"].networks, "audio": AudioViewsEnsemble},
     members=(
-        ("functionals", "best", ()),
+        ("functionals", "functionals", ()),
         # 40 coefficients measured best for this member on song (train_models.py --folds 5: 0.820
         # against 0.503 with 13) and made the ensemble gain there (benchmarks/ensembles.py).
         ("mfcc", "cnn-lstm", (("n_mfcc", 40),)),

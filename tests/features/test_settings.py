@@ -7,7 +7,7 @@ from ravdess_emotion.features.functionals import n_features
 from ravdess_emotion.features.settings import FeatureSettings
 from ravdess_emotion.features.views import audio_view
 
-BEST = train_models.PRESETS["best"].feature_settings()
+BEST = train_models.PRESETS["functionals"].feature_settings()
 
 
 def test_settings_check_their_combination() -> None:

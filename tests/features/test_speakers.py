@@ -476,3 +476,10 @@ def test_without_a_prior_a_file_that_cannot_be_standardised_is_left_out_with_the
         "the enrollment of 'alice' holds 1 recording; this model needs at least two" in enrolled.problems[0]
     )
     assert "speaker 'bob' is not enrolled (enrolled: alice)" in enrolled.problems[1]
+    # Nothing known of any speaker (one recording alone): every file is left out, none crashes.
+    alone = standardize_by_ways(features[:2], labels[:2], None)
+    assert len(alone.kept) == 0 and len(alone.features) == 0
+    assert alone.problems[0] == (
+        "file0.wav: no speaker given; this model normalizes every speaker by their own recordings, so give "
+        "several files of each speaker, or --enroll recordings of them"
+    )

@@ -16,25 +16,26 @@ from ravdess_emotion.training.recipes import PRESETS
 
 def test_defaults_are_the_command_lines() -> None:
     assert train_models.parse_args([]) == RunConfig()
-    best = ["--preset", "best", "--models", "audio-speech", "--folds", "5"]
-    assert train_models.parse_args(best) == RunConfig(models=("audio-speech",), preset="best", folds=5)
+    best = ["--preset", "functionals", "--models", "audio-speech", "--folds", "5"]
+    assert train_models.parse_args(best) == RunConfig(models=("audio-speech",), preset="functionals", folds=5)
 
 
 def test_none_takes_the_presets_value_and_given_values_win() -> None:
-    best = RunConfig(preset="best", models=("audio-speech", "video-speech"))
+    best = RunConfig(preset="functionals", models=("audio-speech", "video-speech"))
     audio, video = best.specs()
-    assert (audio.patience, audio.refit) == (PRESETS["best"].patience, PRESETS["best"].refit)
+    assert (audio.patience, audio.refit) == (PRESETS["functionals"].patience, PRESETS["functionals"].refit)
     assert (video.patience, video.refit) == (10, False)  # video: the seed's under every preset
     assert (
-        best.audio_settings == PRESETS["best"].feature_settings() and best.video_settings == FeatureSettings()
+        best.audio_settings == PRESETS["functionals"].feature_settings()
+        and best.video_settings == FeatureSettings()
     )
     mine = RunConfig(
-        preset="best", patience=3, refit=False, speed_perturbation=(), audio_model="AudioEmotionMLP"
+        preset="functionals", patience=3, refit=False, speed_perturbation=(), audio_model="AudioEmotionMLP"
     )
     assert {(spec.patience, spec.refit) for spec in mine.specs()} == {(3, False)}
     audio = mine.specs()[0]
     assert audio.model_class is AudioEmotionMLP and audio.speeds == ()
-    assert RunConfig(preset="best").specs()[0].model_class is AudioEmotionLogistic
+    assert RunConfig(preset="functionals").specs()[0].model_class is AudioEmotionLogistic
 
 
 def test_it_is_frozen_and_plain() -> None:

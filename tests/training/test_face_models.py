@@ -81,7 +81,7 @@ def _train(organized: Path, root: Path, models: str, *extra: str) -> int:
             "--models",
             models,
             "--preset",
-            "best",
+            "functionals",
             "--verbose",
             "0",
             *dirs,
@@ -96,7 +96,7 @@ def _prediction_table(capsys) -> pd.DataFrame:
 
 def test_au_model_trains_saves_and_predicts_a_clip_table(organized: Path, tmp_path: Path, capsys) -> None:
     assert _train(organized, tmp_path, "au-speech", "--test-actors", "5-6", "--epochs", "30") == 0
-    model_path = tmp_path / "models" / "au_emotion_speech_best.h5"
+    model_path = tmp_path / "models" / "au_emotion_speech_functionals.h5"
     metadata = json.loads(model_path.with_suffix(".json").read_text())
     assert metadata["model_class"] == "AUEmotionLogistic" and metadata["kind"] == "au"
     assert (metadata["features"]["au_features"], metadata["features"]["au_normalization"]) == (
@@ -122,7 +122,7 @@ def test_au_model_trains_saves_and_predicts_a_clip_table(organized: Path, tmp_pa
 
 def test_au_model_refuses_files_it_cannot_read(organized: Path, tmp_path: Path, capsys) -> None:
     assert _train(organized, tmp_path, "au-speech", "--test-actors", "6", "--epochs", "2") == 0
-    model = str(tmp_path / "models" / "au_emotion_speech_best.h5")
+    model = str(tmp_path / "models" / "au_emotion_speech_functionals.h5")
     notes = tmp_path / "notes.csv"
     notes.write_text("when,what\nmonday,recorded\n")
     capsys.readouterr()
@@ -135,12 +135,12 @@ def test_au_model_refuses_files_it_cannot_read(organized: Path, tmp_path: Path, 
 
 def test_fusion_au_model_pairs_audio_and_faces_by_take(organized: Path, tmp_path: Path, capsys) -> None:
     assert _train(organized, tmp_path, "fusion-au-speech", "--test-actors", "5", "--epochs", "30") == 0
-    model_path = tmp_path / "models" / "fusion_au_emotion_speech_best.h5"
+    model_path = tmp_path / "models" / "fusion_au_emotion_speech_functionals.h5"
     model = EmotionModel.load(model_path)
     assert isinstance(model, AudioAULateFusion)
     assert 0 <= model.metadata["audio_weight"] <= 1
     assert [tuple(t.shape[1:]) for t in model.model.inputs] == [(1456,), (70,)]  # AU z-scores and ranks
-    run = json.loads((tmp_path / "reports" / "fusion_au_emotion_speech_best_run.json").read_text())
+    run = json.loads((tmp_path / "reports" / "fusion_au_emotion_speech_functionals_run.json").read_text())
     assert run["test_actors"] == [5] and 6 not in run["train_actors"] + run["val_actors"]  # no audio
     capsys.readouterr()
 

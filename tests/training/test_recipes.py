@@ -1,4 +1,4 @@
-"""The presets on the command line (the default ``cnn-lstm``, ``seed``, ``best``): its defaults, explicit options that win, usage errors."""
+"""The presets on the command line (the default ``cnn-lstm``, ``seed``, ``functionals``, ``whisper``, ``best``): its defaults, explicit options that win, usage errors."""
 
 import pytest
 
@@ -7,11 +7,11 @@ from ravdess_emotion.features.settings import FeatureSettings
 from ravdess_emotion.features.views import audio_view, resolve_view
 from ravdess_emotion.models import AudioEmotionCNNLSTM, AudioEmotionLogistic, AudioEmotionMLP
 
-BEST = train_models.PRESETS["best"].feature_settings()
+BEST = train_models.PRESETS["functionals"].feature_settings()
 
 
 def test_preset_sets_audio_defaults_and_explicit_options_win() -> None:
-    args = train_models.parse_args(["--preset", "best", "--models", "audio-speech,video-song"])
+    args = train_models.parse_args(["--preset", "functionals", "--models", "audio-speech,video-song"])
     audio, video = args.specs()
     # 32 files a batch, each standardised 5 ways: by all of its speaker's, by none, by 1, 3 and 10.
     assert audio.model_class is AudioEmotionLogistic and (audio.epochs, audio.batch_size) == (60, 32 * 5)
@@ -21,29 +21,40 @@ def test_preset_sets_audio_defaults_and_explicit_options_win() -> None:
     # The preset's patience and refit are the audio model's; video keeps the seed's (10, no refit).
     assert (audio.patience, audio.refit, video.patience, video.refit) == (0, True, 10, False)
     # Speed perturbation is for speech only: it measured worse on song.
-    assert train_models.parse_args(["--preset", "best", "--models", "audio-song"]).specs()[0].speeds == ()
-    options = "--preset best --models audio-speech,video-song --audio-model AudioEmotionMLP --speed-perturbation none"
+    assert (
+        train_models.parse_args(["--preset", "functionals", "--models", "audio-song"]).specs()[0].speeds == ()
+    )
+    options = "--preset functionals --models audio-speech,video-song --audio-model AudioEmotionMLP --speed-perturbation none"
     args = train_models.parse_args(options.split())
     assert args.specs()[0].model_class is AudioEmotionMLP and args.specs()[0].speeds == ()
     assert args.specs()[1] == train_models.MODEL_SPECS["video-song"]
     args = train_models.parse_args(["--models", "audio-song", "--speed-perturbation", "0.8, 1.25"])
     assert args.specs()[0].speeds == (0.8, 1.25)
     args = train_models.parse_args(
-        ["--preset", "best", "--no-speaker-norm", "--sample-rate", "22050", "--patience", "5", "--no-refit"]
+        [
+            "--preset",
+            "functionals",
+            "--no-speaker-norm",
+            "--sample-rate",
+            "22050",
+            "--patience",
+            "5",
+            "--no-refit",
+        ]
     )
     assert not args.audio_settings.speaker_norm and args.audio_settings.sample_rate == 22050
     assert all((spec.patience, spec.refit) == (5, False) for spec in args.specs())
     # Without per-speaker normalization there is nothing to copy: the batch stays the preset's.
     assert args.specs()[0].batch_size == 32
     for option, sizes, batch in (("none", None, 32), ("prior", (), 64), ("2,20", (2, 20), 128)):
-        spec = train_models.parse_args(["--preset", "best", "--enrollment-copies", option]).specs()[0]
+        spec = train_models.parse_args(["--preset", "functionals", "--enrollment-copies", option]).specs()[0]
         assert (spec.enrollment_sizes, spec.batch_size) == (sizes, batch)
     assert (
-        train_models.parse_args(["--preset", "best", "--batch-size", "8"]).batch_size == 8
+        train_models.parse_args(["--preset", "functionals", "--batch-size", "8"]).batch_size == 8
     )  # it wins in fitting
     for bad in ("0,3", "three", ""):
         with pytest.raises(SystemExit):
-            train_models.parse_args(["--preset", "best", "--enrollment-copies", bad])
+            train_models.parse_args(["--preset", "functionals", "--enrollment-copies", bad])
     seed = train_models.parse_args(["--preset", "seed"])
     # The seed's audio settings; the action-unit models of the seed preset read AU sequences.
     assert seed.specs()[0].model_class is AudioEmotionCNNLSTM
@@ -73,11 +84,11 @@ def test_presets_choose_the_action_unit_models_and_their_files() -> None:
     default = train_models.parse_args(["--models", faces])  # the seed's face models, the default's names
     assert [s.model_class for s in default.specs()] == [s.model_class for s in seed.specs()]
     assert default.specs()[2].file_stem == "fusion_au_emotion_speech"
-    best = train_models.parse_args(["--models", faces, "--preset", "best"])
+    best = train_models.parse_args(["--models", faces, "--preset", "functionals"])
     assert [s.model_class.__name__ for s in best.specs()] == ["AUEmotionLogistic"] * 2 + [
         "AudioAULateFusion"
     ] * 2
-    assert best.specs()[2].file_stem == "fusion_au_emotion_speech_best"
+    assert best.specs()[2].file_stem == "fusion_au_emotion_speech_functionals"
     assert best.settings_for(best.specs()[0]) == best.audio_settings
     assert (best.audio_settings.au_features, best.audio_settings.au_normalization) == ("means", "zscore+rank")
     assert resolve_view("face", best.audio_settings).shape(best.audio_settings) == (70,)
@@ -133,5 +144,5 @@ def test_the_default_preset_standardises_the_seeds_mfcc_images_per_speaker() -> 
 )
 def test_bad_speed_perturbation_is_a_usage_error(value: str, message: str, capsys) -> None:
     with pytest.raises(SystemExit):
-        train_models.parse_args(["--preset", "best", "--speed-perturbation", value])
+        train_models.parse_args(["--preset", "functionals", "--speed-perturbation", value])
     assert message in capsys.readouterr().err

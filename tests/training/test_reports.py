@@ -63,7 +63,7 @@ def test_titles_name_the_model_file_the_preset_and_demo_data() -> None:
     title = plot_title(spec, "audio_emotion_speech_seed.h5", "test actors 21-24", synthetic=False)
     assert title == "audio-speech, preset seed (audio_emotion_speech_seed.h5): test actors 21-24"
     # A video model is the same under every preset: its title names none.
-    video = apply_preset(MODEL_SPECS["video-speech"], PRESETS["best"])
+    video = apply_preset(MODEL_SPECS["video-speech"], PRESETS["functionals"])
     assert plot_title(video, "v.h5", "test", synthetic=False) == "video-speech (v.h5): test"
     assert plot_title(spec, "x.h5", "refit", synthetic=True).startswith(f"{SYNTHETIC_NAME}: audio-speech")
 

@@ -1,4 +1,4 @@
-"""The ``--preset best`` audio recipe end to end: per-actor normalization, speed copies, refit, save, predict.
+"""The ``--preset functionals`` audio recipe end to end: per-actor normalization, speed copies, refit, save, predict.
 
 Accuracy on real RAVDESS is measured by ``benchmarks/audio.py``, not here; these tests
 check that the recipe's runs compute what they say on the synthetic demo data.
@@ -18,7 +18,7 @@ from ravdess_emotion.features.functionals import feature_names, n_features
 from ravdess_emotion.features.loader import RAVDESSDataLoader
 from ravdess_emotion.models import AudioEmotionLogistic
 
-BEST = train_models.PRESETS["best"].feature_settings()
+BEST = train_models.PRESETS["functionals"].feature_settings()
 
 
 def test_loader_normalizes_per_actor_and_caches_raw_features(demo_audio: Path, tmp_path: Path) -> None:
@@ -45,23 +45,34 @@ def test_loader_normalizes_per_actor_and_caches_raw_features(demo_audio: Path, t
 
 
 @pytest.mark.slow
-def test_best_preset_trains_refits_saves_and_predicts(demo_audio: Path, tmp_path: Path, capsys) -> None:
+def test_functionals_preset_trains_refits_saves_and_predicts(
+    demo_audio: Path, tmp_path: Path, capsys
+) -> None:
     dirs = [arg for name in ("models", "plots", "reports") for arg in (f"--{name}-dir", str(tmp_path / name))]
-    common = ["--data-dir", str(demo_audio), "--models", "audio-speech", "--preset", "best", "--verbose", "0"]
+    common = [
+        "--data-dir",
+        str(demo_audio),
+        "--models",
+        "audio-speech",
+        "--preset",
+        "functionals",
+        "--verbose",
+        "0",
+    ]
     assert train_models.main([*common, "--epochs", "20", "--test-actors", "6", *dirs]) == 0
     out = capsys.readouterr().out
-    assert "refit audio_emotion_speech_best: 20 epochs" in out
-    run = json.loads((tmp_path / "reports" / "audio_emotion_speech_best_run.json").read_text())
-    assert run["preset"] == "best" and run["refit"] and run["model_class"] == "AudioEmotionLogistic"
+    assert "refit audio_emotion_speech_functionals: 20 epochs" in out
+    run = json.loads((tmp_path / "reports" / "audio_emotion_speech_functionals_run.json").read_text())
+    assert run["preset"] == "functionals" and run["refit"] and run["model_class"] == "AudioEmotionLogistic"
     assert run["evaluated_on"] == "test" and run["features"]["speaker_norm"]
     assert run["speed_perturbation"] == [0.9, 0.95, 1.05, 1.1] and run["features"]["playback_speed"] == 1.0
     # The demo's cues are learnable: a working recipe beats chance (1/8) on an unseen actor.
     assert run["metrics"]["accuracy"] >= 2 / 8
     summary = pd.read_csv(tmp_path / "reports" / "summary.csv")
-    assert summary["model"].tolist() == ["audio-speech (best)"]
+    assert summary["model"].tolist() == ["audio-speech (functionals)"]
 
     # Predict: files of two actors are normalized per actor; a lone file without any statistics.
-    model = tmp_path / "models" / "audio_emotion_speech_best.h5"
+    model = tmp_path / "models" / "audio_emotion_speech_functionals.h5"
     files = sorted((demo_audio / "audio" / "speech").rglob("*-0[56].wav"))
     lone = tmp_path / "elsewhere" / "recording.wav"
     lone.parent.mkdir()
@@ -75,7 +86,7 @@ def test_best_preset_trains_refits_saves_and_predicts(demo_audio: Path, tmp_path
 
     # Without test actors, the metrics come from the validation actors before they are trained on.
     assert train_models.main([*common, "--epochs", "3", "--test-actors", "none", *dirs]) == 0
-    run = json.loads((tmp_path / "reports" / "audio_emotion_speech_best_run.json").read_text())
+    run = json.loads((tmp_path / "reports" / "audio_emotion_speech_functionals_run.json").read_text())
     assert run["evaluated_on"] == "validation, before the refit"
 
 
@@ -108,7 +119,7 @@ def test_refit_trains_on_training_and_validation_actors(
         "--models",
         f"audio-{channel}",
         "--preset",
-        "best",
+        "functionals",
         "--epochs",
         "2",
     ]

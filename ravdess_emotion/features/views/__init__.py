@@ -10,6 +10,7 @@ name              features of one file                          module
 ``frames``        (video_frames, height, width, 3) face frames  :mod:`.frames`
 ``au_clip``       (35,) AU means or (175,) AU statistics        :mod:`.action_units`
 ``au_sequence``   (au_frames, 35) AU frames                     :mod:`.action_units`
+``whisper``       (7168,) pooled Whisper-base hidden states     :mod:`.whisper`
 ================  ============================================  ==========================
 
 A model names the views it reads in order (:data:`MODEL_KINDS`), where ``audio`` and
@@ -27,6 +28,7 @@ from ravdess_emotion.features.views import (  # noqa: F401  (register them)
     frames,
     functionals,
     mfcc,
+    whisper,
 )
 from ravdess_emotion.features.views.action_units import AU_VIEW_OF
 from ravdess_emotion.features.views.audio_view import (

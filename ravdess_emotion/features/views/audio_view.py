@@ -45,12 +45,16 @@ class AudioView(FeatureView):
     def select(self, rows: pd.DataFrame) -> pd.DataFrame:
         return rows[rows["content"] == "audio"].copy()
 
+    def rate(self, settings: FeatureSettings) -> int:
+        """The sample rate (Hz) this view decodes audio at: ``settings.sample_rate``, unless the view has its own."""
+        return settings.sample_rate
+
     def of_samples(self, samples: np.ndarray, settings: FeatureSettings) -> np.ndarray:
-        """The features of decoded audio: ``samples`` mono float32 at ``settings.sample_rate``."""
+        """The features of decoded audio: ``samples`` mono float32 at :meth:`rate`."""
         raise NotImplementedError
 
     def extract(self, path: Path, settings: FeatureSettings) -> np.ndarray:
-        samples = load_audio_samples(path, settings.sample_rate, settings.playback_speed)
+        samples = load_audio_samples(path, self.rate(settings), settings.playback_speed)
         return self.of_samples(samples, settings)
 
     def read_for_prediction(
@@ -65,8 +69,8 @@ class AudioView(FeatureView):
         MediaError
             When the file cannot be decoded.
         """
-        samples = load_audio_samples(path, settings.sample_rate)
-        if check_speech and (reason := no_speech_reason(samples, settings.sample_rate)):
+        samples = load_audio_samples(path, self.rate(settings))
+        if check_speech and (reason := no_speech_reason(samples, self.rate(settings))):
             raise NoSpeechError(f"{path}: no speech detected: {reason}")
         return [(str(path), path, self.of_samples(samples, settings))], []
 
@@ -96,12 +100,13 @@ class AudioView(FeatureView):
         Called before extraction workers start, this compiles and caches everything they
         run, so the workers only ever read the cache. Runs once per process, view and rate.
         """
-        if (self.name, settings.sample_rate) in self._warmed:
+        rate = self.rate(settings)
+        if (self.name, rate) in self._warmed:
             return
-        t = np.arange(settings.sample_rate, dtype=np.float32) / settings.sample_rate
+        t = np.arange(rate, dtype=np.float32) / rate
         tone = 0.3 * np.sin(2 * np.pi * (150 + 50 * t) * t) + 0.01 * np.cos(2 * np.pi * 3000 * t)
         self.of_samples(tone.astype(np.float32), settings)
-        self._warmed.add((self.name, settings.sample_rate))
+        self._warmed.add((self.name, rate))
 
 
 def audio_view_names() -> list[str]:
