@@ -101,14 +101,11 @@ __all__ = [
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
-        epilog=(
-            f"Models, with their defaults under --preset {DEFAULT_PRESET}: "
-            + ", ".join(
-                f"{s.name} (batch {s.batch_size}, {s.epochs} epochs)"
-                for s in (apply_preset(spec, PRESETS[DEFAULT_PRESET]) for spec in MODEL_SPECS.values())
-            )
-            + ". Every split is by actor; a random split is deliberately not offered."
-        ),
+        epilog="presets (--preset):\n"
+        + "\n".join(f"  {p.name:<12}{p.description}" for p in PRESETS.values())
+        + "\n\nEvery split is by actor; a random split is deliberately not offered. The README's "
+        "\"train_models.py\" section gives each option's details and each preset's defaults.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_data_dir_argument(parser)
     parser.add_argument(
@@ -124,47 +121,39 @@ def build_parser() -> argparse.ArgumentParser:
         "--preset",
         choices=tuple(PRESETS),
         default=DEFAULT_PRESET,
-        help="recipe for the audio and action-unit models; feature options given here override it. "
-        + "; ".join(f"{p.name}: {p.description}" for p in PRESETS.values())
-        + " (default %(default)s)",
+        help="recipe of the audio and face models, listed below; options given here override it "
+        "(default %(default)s)",
     )
     parser.add_argument(
         "--audio-model",
         choices=AUDIO_MODEL_CLASSES,
         default=None,
-        help="network of the audio models instead of the preset's: AudioEmotionCNNLSTM reads MFCC images "
-        "(--audio-features mfcc), the others functionals (default: the preset's)",
+        help="network of the audio models instead of the preset's (CNN-LSTMs read --audio-features mfcc)",
     )
     parser.add_argument(
         "--speed-perturbation",
         default=None,
-        help="playback speeds of extra training copies of every training file of the audio models, e.g. "
-        "0.9,1.1 ('none' for no copies); validation and test files are never copied "
-        "(default: the preset's: none, or 0.9,0.95,1.05,1.1 for speech with --preset best)",
+        help="playback speeds of extra copies of the audio training files, e.g. 0.9,1.1, or none "
+        "(default: the preset's)",
     )
     parser.add_argument(
         "--enrollment-copies",
         default=None,
-        help="for a speaker-normalized audio model (--preset best or cnn-lstm): recordings per speaker of extra training "
-        "copies standardised as a small enrollment would be, e.g. 1,3,10; with them (or 'prior', which "
-        "keeps only the copy standardised without any recording of the speaker) the model also predicts "
-        "a single recording of an unknown speaker and speakers enrolled with a few recordings "
-        "(predict.py --speaker-groups none, --enroll); 'none' trains it on each actor's own statistics "
-        "only (default: the preset's: prior with cnn-lstm, 1,3,10 with --preset best)",
+        help="training copies standardised as an enrollment of N recordings, e.g. 1,3,10, or prior (none "
+        "of the speaker's), so that one recording can be predicted; none: each actor's own only "
+        "(default: the preset's)",
     )
     parser.add_argument(
         "--epochs",
         type=int,
         default=None,
-        help="epochs for every model, both members of --preset ensemble included (default: 40 audio, 60 with "
-        "--preset best, 50 with seed, each member's preset's with ensemble; 30 video/fusion)",
+        help="epochs of every model (default: the preset's for audio and faces, 30 video/fusion)",
     )
     parser.add_argument(
         "--batch-size",
         type=int,
         default=None,
-        help="rows per training step for every model (default: 8 video/fusion; audio 16 with --preset seed, "
-        "and 32 files with cnn-lstm and best, each in every standardisation the model trains on: 64 and 160 rows)",
+        help="files per training step of every model (default: the preset's for audio and faces, 8 video/fusion)",
     )
     parser.add_argument(
         "--learning-rate", type=float, default=1e-3, help="Adam learning rate (default %(default)s)"
@@ -176,8 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--patience",
         type=int,
         default=None,
-        help="early-stopping patience in epochs on validation loss; 0 trains every epoch "
-        "(default: 0 with --preset cnn-lstm or best, 10 with seed and for video/fusion)",
+        help="early-stopping patience in epochs on validation loss; 0 trains every epoch (default: the preset's)",
     )
     parser.add_argument(
         "--test-actors",
@@ -210,16 +198,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--augment",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="augment video and fusion training batches on the fly: flip, rotation ±10°, zoom 0.9-1.1, "
-        "brightness and contrast; never for validation or test (default: on)",
+        help="flip, rotate, zoom and relight video training batches (default: on)",
     )
     parser.add_argument(
         "--refit",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="after early stopping, train a fresh model on the training and validation actors for the best "
-        "epoch count; test actors stay unseen, and without test actors the validation metrics are taken "
-        "before the refit (default: on with --preset cnn-lstm and best, off with seed)",
+        help="after early stopping, retrain on training + validation actors for the best epoch count "
+        "(default: the preset's)",
     )
     parser.add_argument(
         "--distribute",
@@ -227,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="data-parallel training over all devices with keras.distribution.DataParallel "
         "(JAX backend only: KERAS_BACKEND=jax; batch size a multiple of the device count)",
     )
-    add_feature_arguments(parser)
+    add_feature_arguments(parser, frozenset(field for p in PRESETS.values() for field in p.audio_features))
     return parser
 
 

@@ -103,7 +103,7 @@ def _one_line(text: str) -> str:
 @pytest.mark.parametrize(
     ("case", "match"),
     [
-        ("empty", "cannot decode audio"),  # 1
+        ("empty", "empty file \\(0 bytes\\)"),  # 1
         ("cut in header", "cannot decode audio|no audio samples"),  # 2
         ("silent", "pure silence"),  # 3
         ("text", "cannot decode audio"),  # 4
@@ -441,7 +441,7 @@ def test_predict_works_on_a_good_model(audio_model: Path, tmp_path: Path, capsys
 @pytest.mark.parametrize(
     ("case", "match"),
     [
-        ("random bytes, no .json", "no audio.json beside it"),  # 26
+        ("random bytes, no .json", "not a loadable model"),  # 26: refused before Keras loads
         ("random bytes with .json", "not a loadable model"),  # 27
         ("network file replaced", "do not belong together.*train the model again"),  # 27b
         ("plain Keras model", "no audio.json beside it"),  # 28
@@ -505,7 +505,10 @@ def test_wav_given_to_a_video_model_is_skipped(
     clip = _mp4_cv2(tmp_path / "02-01-01-01-01-01-01.mp4", [np.full((48, 64, 3), 90, np.uint8)] * 8)
     assert predict.main([str(path), str(wav), str(clip)]) == 0
     captured = capsys.readouterr()
-    assert f"skipped: {wav}: a video model takes .mp4 files, not .wav" in captured.err
+    assert (
+        f"skipped: {wav}: a video model reads .mp4 files, not .wav: give it to an audio model" in captured.err
+    )
+    assert "skipped: 1 not a format this model reads (by extension: .wav 1)" in captured.err
     assert clip.name in captured.out and wav.name not in captured.out
     assert predict.main([str(path), str(wav)]) == 1  # nothing left to predict
 

@@ -238,6 +238,50 @@ def test_speakers_without_ravdess_names_are_matched_by_their_folders_name(
     assert code == 0 and table[["speaker_path", "speaker_files"]].values.tolist() == [["enrollment", 8]]
 
 
+def test_the_help_example_enrolls_and_a_miss_is_reported(
+    models: dict[str, Path], demo_audio: Path, tmp_path: Path, capsys
+) -> None:
+    """``--enroll my_voice/ --save-enrollment enrolled/``, then ``today.wav --enroll enrolled/ --speaker my_voice``."""
+    my_voice = tmp_path / "my_voice"
+    my_voice.mkdir()
+    for index, f in enumerate(speech(demo_audio, 4, 1)):
+        shutil.copy(f, my_voice / f"take{index}.wav")
+    today = tmp_path / "today.wav"
+    shutil.copy(speech(demo_audio, 4, 2)[0], today)
+    code, _, err = run_predict(
+        capsys, models["prior"], "--enroll", my_voice, "--save-enrollment", tmp_path / "enrolled"
+    )
+    assert code == 0 and "enrolled my_voice: 8 recordings" in err
+    # Without --speaker the file's speaker is its folder's name, which nobody enrolled: said, not silent.
+    code, table, err = run_predict(capsys, models["prior"], today, "--enroll", tmp_path / "enrolled")
+    assert code == 0 and table["speaker_path"].tolist() == ["independent"]
+    assert "warning: 1 files of speakers not enrolled" in err and "give --speaker NAME" in err
+    assert "enrolled speakers with no file here: my_voice" in err
+    code, table, err = run_predict(
+        capsys, models["prior"], today, "--enroll", tmp_path / "enrolled", "--speaker", "my_voice"
+    )
+    assert code == 0 and table[["speaker_path", "speaker_files"]].values.tolist() == [["enrollment", 8]]
+    assert "enrolled speakers matched: my_voice (1 files)" in err
+    expected = expected_probabilities(models["prior"], [today], speech(demo_audio, 4, 1))
+    np.testing.assert_allclose(probabilities(table, models["prior"]), expected, atol=1e-4)
+
+
+def test_song_files_do_not_feed_the_statistics_of_a_speakers_speech(
+    models: dict[str, Path], demo_audio: Path, capsys
+) -> None:
+    files = speech(demo_audio, 6)
+    songs = sorted((demo_audio / "audio" / "song").rglob("*-06.wav"))[:4]
+    assert songs and all(parse_name(f).vocal_channel == 2 for f in songs)
+    code, table, err = run_predict(capsys, models["prior"], *files, *songs)
+    assert code == 0 and "warning: 4 song recordings" in err and "given to a speech model" in err
+    mine = table[table["path"].isin(map(str, files))]
+    assert mine["speaker_files"].eq(len(files)).all()
+    np.testing.assert_allclose(
+        probabilities(mine, models["prior"]), expected_probabilities(models["prior"], files, files), atol=1e-4
+    )
+    assert table.loc[table["path"].isin(map(str, songs)), "speaker_files"].eq(len(songs)).all()
+
+
 def test_contradictory_options_are_refused(models: dict[str, Path], demo_audio: Path, capsys) -> None:
     with pytest.raises(SystemExit):
         predict.main(
@@ -258,7 +302,8 @@ def mfcc_models(demo_audio: Path, tmp_path_factory: pytest.TempPathFactory) -> d
         root = tmp_path_factory.mktemp(f"mfcc_{name}")
         dirs = [arg for kind in ("models", "plots", "reports") for arg in (f"--{kind}-dir", str(root / kind))]
         args = ["--data-dir", str(demo_audio), "--models", "audio-speech"]
-        args += ["--epochs", "1", "--max-frames", "40", "--test-actors", "6", "--val-actors", "5"]
+        # 160 frames (3.7 s) hold every demo file (at most 3.5 s): one window per file, as in training.
+        args += ["--epochs", "1", "--max-frames", "160", "--test-actors", "6", "--val-actors", "5"]
         assert train_models.main([*args, "--verbose", "0", *extra, *dirs]) == 0
         trained[name] = root / "models" / "audio_emotion_speech.h5"
     return trained
@@ -292,7 +337,7 @@ def test_mfcc_images_meet_a_speaker_in_the_same_three_ways(
         shutil.copy(f, enroll)
     code, _, err = run_predict(capsys, model, "--enroll", enroll, "--save-enrollment", store)
     assert code == 0 and "enrolled actor-06: 8 recordings" in err
-    assert Enrollment.load(store / "actor-06.npz").features.shape == (8, 13, 40)
+    assert Enrollment.load(store / "actor-06.npz").features.shape == (8, 13, 160)
     targets = speech(demo_audio, 6, statement=2)
     code, table, _ = run_predict(capsys, model, *targets, "--enroll", store / "actor-06.npz")
     assert code == 0 and table["speaker_path"].eq("enrollment").all()

@@ -3,6 +3,10 @@
 Everything here works on one file or on decoded samples, so the loader can run it in
 worker processes. The audio views (``ravdess_emotion.features.views``) compute their
 features from what :func:`load_audio_samples` decodes.
+
+Decoding reads what people have: libsndfile (``soundfile``) reads WAV, FLAC, MP3 and
+OGG (Vorbis and Opus); FFmpeg (PyAV) reads M4A/AAC, WebM (what a browser records) and
+the soundtrack of a video, and any file libsndfile refuses.
 """
 
 from __future__ import annotations
@@ -18,9 +22,16 @@ from ravdess_emotion.core.ravdess import VIDEO_EXTENSIONS
 from ravdess_emotion.corpus.media import MediaError
 from ravdess_emotion.features.settings import FeatureSettings
 
+SOUNDFILE_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus")
+"""What libsndfile decodes (its MP3 and Opus support came with libsndfile 1.1)."""
+FFMPEG_EXTENSIONS = (".m4a", ".aac", ".webm", ".mka")
+"""Audio containers only FFmpeg (PyAV) decodes here."""
+DECODED_AUDIO_EXTENSIONS = SOUNDFILE_EXTENSIONS + FFMPEG_EXTENSIONS
+"""Every audio-only format :func:`load_audio_samples` reads (video soundtracks besides)."""
+
 
 def load_audio_samples(path: str | Path, sample_rate: int, playback_speed: float = 1.0) -> np.ndarray:
-    """Decode a WAV, FLAC or the audio track of an MP4 to mono float32 at ``sample_rate``.
+    """Decode an audio file (``DECODED_AUDIO_EXTENSIONS``) or a video's soundtrack to mono float32 at ``sample_rate``.
 
     With ``playback_speed`` other than 1 the audio is resampled to ``sample_rate /
     playback_speed`` instead, so that at ``sample_rate`` it plays that many times faster.
@@ -32,19 +43,16 @@ def load_audio_samples(path: str | Path, sample_rate: int, playback_speed: float
     Raises
     ------
     MediaError
-        When the file cannot be decoded or holds no audio.
+        When the file is empty, cannot be decoded (with each decoder's reason), or holds
+        no audio.
     """
     path = Path(path)
     try:
-        if path.suffix.lower() in VIDEO_EXTENSIONS:
-            samples, native_rate = _decode_video_soundtrack(path)
-        else:
-            samples, native_rate = soundfile.read(path, dtype="float32", always_2d=True)
-            samples = samples.mean(axis=1)  # six RAVDESS originals are stereo
-    except MediaError:
-        raise
-    except Exception as error:
-        raise MediaError(f"{path}: cannot decode audio ({error})") from error
+        if path.stat().st_size == 0:
+            raise MediaError(f"{path}: empty file (0 bytes)")
+    except OSError as error:
+        raise MediaError(f"{path}: cannot be read ({error.strerror or error})") from error
+    samples, native_rate = _decode(path)
     if samples.size == 0:
         raise MediaError(f"{path}: no audio samples")
     if not np.any(samples):
@@ -56,10 +64,31 @@ def load_audio_samples(path: str | Path, sample_rate: int, playback_speed: float
     return samples.astype(np.float32, copy=False)
 
 
-def _decode_video_soundtrack(path: Path) -> tuple[np.ndarray, int]:
+def _decode(path: Path) -> tuple[np.ndarray, int]:
+    """Mono samples and their rate: libsndfile for its formats, FFmpeg for the rest and for what libsndfile refuses."""
+    reasons = []
+    if path.suffix.lower() in SOUNDFILE_EXTENSIONS:
+        try:
+            samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
+            return samples.mean(axis=1), int(rate)  # stereo (six RAVDESS originals, most phones) to mono
+        except Exception as error:  # libsndfile names no finer cause than its message
+            reasons.append(f"libsndfile: {str(error).replace(str(path), '').strip(' :')}")
+    try:
+        return _decode_with_ffmpeg(path)
+    except MediaError:
+        raise
+    except Exception as error:  # PyAV raises its own error types per FFmpeg error code
+        reasons.append(
+            f"FFmpeg: {str(error).replace(repr(str(path)), '').replace(str(path), '').strip(' :;')}"
+        )
+    raise MediaError(f"{path}: cannot decode audio ({'; '.join(reasons)})")
+
+
+def _decode_with_ffmpeg(path: Path) -> tuple[np.ndarray, int]:
     with av.open(str(path)) as container:
         if not container.streams.audio:
-            raise MediaError(f"{path}: has no audio track (a video-only 02- file?)")
+            hint = " (a video-only 02- file?)" if path.suffix.lower() in VIDEO_EXTENSIONS else ""
+            raise MediaError(f"{path}: has no audio track{hint}")
         stream = container.streams.audio[0]
         rate = stream.rate
         resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)

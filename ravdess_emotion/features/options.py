@@ -26,26 +26,34 @@ def add_data_dir_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_feature_arguments(parser: argparse.ArgumentParser) -> None:
+def add_feature_arguments(
+    parser: argparse.ArgumentParser, preset_fields: frozenset[str] = frozenset()
+) -> None:
     """The feature options shared by ``data_loader.py`` and ``train_models.py``.
 
     Every default is None, meaning "as :func:`settings_from_args` is told" (the seed's
-    settings, or a preset's), so an option the user gives always wins.
+    settings, or a preset's), so an option the user gives always wins. The help of the
+    ``FeatureSettings`` fields in ``preset_fields`` (those ``train_models.py --preset``
+    sets) says "the preset's" instead of the seed's value.
     """
     defaults = FeatureSettings()
+
+    def default(field: str) -> str:
+        return (
+            "(default: the preset's)" if field in preset_fields else f"(default {getattr(defaults, field)})"
+        )
+
     group = parser.add_argument_group("features")
-    group.add_argument("--sample-rate", type=int, help=f"audio rate in Hz (default {defaults.sample_rate})")
+    group.add_argument("--sample-rate", type=int, help=f"audio rate in Hz {default('sample_rate')}")
     group.add_argument(
         "--audio-features",
         choices=audio_view_names(),
-        help="audio model input: the MFCC image, or utterance functionals (statistics of MFCC, log-mel, "
-        f"pitch, loudness and spectral contours; see ravdess_emotion/features/functionals.py) (default {defaults.audio_features})",
+        help=f"audio model input: an MFCC image, utterance functionals, or Whisper's states {default('audio_features')}",
     )
     group.add_argument(
         "--speaker-norm",
         action=argparse.BooleanOptionalAction,
-        help="standardise audio features within each actor's own recordings (no labels used): each "
-        "functional, or each MFCC coefficient over the actor's frames (default: the preset's; off for seed)",
+        help=f"standardise audio features within each speaker's own recordings {default('speaker_norm')}",
     )
     group.add_argument("--n-mfcc", type=int, help=f"MFCC coefficients (default {defaults.n_mfcc})")
     group.add_argument(
@@ -68,9 +76,8 @@ def add_feature_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--au-features",
         choices=AU_FEATURES,
-        help="facial action units per clip: the 35 AU means, five statistics of each (needs per-frame "
-        "tracking CSVs), or a sequence of --au-frames frames for the temporal model "
-        "(default: the preset's: sequence for seed, means for best)",
+        help="facial action units per clip: the 35 AU means, five statistics of each, or a sequence of "
+        f"--au-frames frames {default('au_features')}",
     )
     group.add_argument(
         "--au-frames", type=int, help=f"frames of an AU sequence (default {defaults.au_frames})"
@@ -78,9 +85,8 @@ def add_feature_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--au-normalization",
         choices=AU_NORMALIZATIONS,
-        help="standardise action units within each actor's own clips (no labels used): zscore per feature, "
-        "zscore+rank also each clip's rank among the actor's clips as a normal score (clip vectors only) "
-        "(default: the preset's: zscore for seed, zscore+rank for best)",
+        help="standardise action units within each actor's own clips; zscore+rank adds each clip's rank "
+        f"{default('au_normalization')}",
     )
     group.add_argument(
         "--encoder-window",

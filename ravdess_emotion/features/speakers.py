@@ -419,6 +419,7 @@ def standardize_by_ways(
     enrolled_names: Sequence[str] | None = None,
     enrollments: dict[str, np.ndarray] | None = None,
     reliable_files: int = 10,
+    recordings: Sequence[Hashable] | None = None,
 ) -> SpeakerStandardization:
     """Standardise each file's raw features by its speaker, the way the inputs allow.
 
@@ -440,12 +441,18 @@ def standardize_by_ways(
         How messages name each file (its path).
     reliable_files : int
         Below this many files a batch speaker's statistics are called noisy (a note).
+    recordings : sequence, length n, optional
+        Which recording each row is, when some are several windows of one long
+        recording: the speaker's files, and ``MIN_BATCH_FILES``, count recordings (default:
+        every row is a recording of its own).
     """
     X = np.asarray(features, dtype=np.float64)
-    counts: dict[str, int] = {}
+    recording_of = list(range(len(X))) if recordings is None else list(recordings)
+    speaker_recordings_of: dict[str, set[Hashable]] = {}
     if speakers is not None:
-        for name in speakers:
-            counts[name] = counts.get(name, 0) + 1
+        for name, recording in zip(speakers, recording_of, strict=True):
+            speaker_recordings_of.setdefault(name, set()).add(recording)
+    counts = {name: len(held) for name, held in speaker_recordings_of.items()}
     out, kept, used, problems, batch_speakers = [], [], [], [], set()
     for index, label in enumerate(labels):
         row = X[index : index + 1]
@@ -483,6 +490,7 @@ def standardize_by_ways(
                     "their own recordings, so give several files of each speaker, or --enroll recordings of them"
                 )
                 continue
+        files = len({recording_of[i] for i in same}) if way == "batch" else len(recordings)
         if prior is not None:
             out.append(prior.standardize(row, recordings))
         elif len(recordings) < 2:
@@ -495,7 +503,7 @@ def standardize_by_ways(
         else:
             out.append(standardized(row, *frame_statistics(recordings)))
         kept.append(index)
-        used.append((way, len(recordings)))
+        used.append((way, files))
     notes = [
         f"note: {name} has {counts[name]} files; speaker statistics from fewer than "
         f"{reliable_files} are noisy, so expect lower accuracy"

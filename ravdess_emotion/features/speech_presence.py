@@ -37,8 +37,24 @@ N_BANDS = 24  # wide enough bands that noise power averages out within each bloc
 QUANTILE = 75  # a voice varies in most of its blocks; onsets and offsets of a tone in few of them
 
 
+MIN_SPEECH_SECONDS = 0.5
+"""The shortest recording given an emotion: five of the check's 100 ms blocks; every RAVDESS sentence lasts over 1 s."""
+
+
 class NoSpeechError(MediaError):
     """An audio input that holds no voice (silence, a tone, noise): no emotion is predicted for it."""
+
+
+class TooShortError(MediaError):
+    """An audio input shorter than ``MIN_SPEECH_SECONDS``: too short to hold an emotion or to judge whether it holds a voice."""
+
+
+def too_short_reason(samples: np.ndarray, sample_rate: int) -> str | None:
+    """``"too short: 0.2 s, ..."`` when ``samples`` last less than ``MIN_SPEECH_SECONDS``, else None."""
+    seconds = samples.size / sample_rate
+    if seconds >= MIN_SPEECH_SECONDS:
+        return None
+    return f"too short: {seconds:.1f} s, at least {MIN_SPEECH_SECONDS:g} s of speech needed"
 
 
 def spectral_variation_db(samples: np.ndarray, sample_rate: int) -> float:

@@ -24,15 +24,33 @@ def expand_paths(paths: list[Path], extensions: tuple[str, ...]) -> list[Path]:
     FileNotFoundError
         Naming the first path that does not exist.
     """
+    return files_in(paths, extensions)[0]
+
+
+def files_in(paths: list[Path], extensions: tuple[str, ...]) -> tuple[list[Path], list[Path]]:
+    """The files to predict (as given, and those with a matching extension in given folders), and the others in the folders.
+
+    Hidden files and folders (``.DS_Store``, ``.git/``) count as neither.
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the first path that does not exist.
+    """
     files: list[Path] = []
+    ignored: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in extensions and p.is_file()))
+            for found in sorted(path.rglob("*")):
+                if found.is_file() and not any(
+                    part.startswith(".") for part in found.relative_to(path).parts
+                ):
+                    (files if found.suffix.lower() in extensions else ignored).append(found)
         elif path.exists():
             files.append(path)
         else:
             raise FileNotFoundError(f"{path}: no such file or folder")
-    return files
+    return files, ignored
 
 
 def speaker_of(path: Path, grouping: str = "auto") -> str:

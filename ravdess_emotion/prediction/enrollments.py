@@ -111,7 +111,7 @@ def _enroll(
                 problems.append(f"enrollment {error}")
                 continue
             name, origin = enrolled_name(path, grouping), [str(path)]
-            features = np.stack([item_features for _, _, item_features in items])
+            features = np.stack([item.features for item in items])
         pooled.setdefault(name, []).append(features)
         sources.setdefault(name, []).extend(origin)
     enrollments = {

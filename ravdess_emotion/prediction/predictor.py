@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ravdess_emotion.core.errors import MediaError
+from ravdess_emotion.core.ravdess import CHANNELS, InvalidRavdessName, parse_name
 from ravdess_emotion.core.takes import pair_by_take
 from ravdess_emotion.features.enrollments import Enrollment
 from ravdess_emotion.features.settings import FeatureSettings
@@ -35,9 +36,11 @@ from ravdess_emotion.features.views import (
     kind_views,
     registered_views,
     resolve_views,
+    view_named,
 )
 from ravdess_emotion.models import EmotionModel, metadata_path_for
 from ravdess_emotion.prediction.discovery import SPEAKER_GROUPS, enrolled_name, speaker_of
+from ravdess_emotion.prediction.skips import Skipped, skipped_media
 
 RELIABLE_SPEAKER_FILES = 10
 """Below this many files a speaker's statistics are noisy; the benchmark had 44-60 per actor."""
@@ -141,11 +144,13 @@ def model_inputs(metadata: dict[str, object]) -> list[ModelInput]:
 
 @dataclass
 class Item:
-    """One prediction: a file (or a table row, or a take of paired files) and its raw features per input."""
+    """One prediction: a file (or a table row, a take of paired files, a window of a long recording) and its raw features per input."""
 
     label: str
     name: Path
     features: list[np.ndarray] = field(default_factory=list)
+    span: tuple[float, float] | None = None
+    duration_s: float | None = None
 
 
 class Predictor:
@@ -250,12 +255,21 @@ class Predictor:
         speaker_groups: str = "auto",
         check_speech: bool = True,
         enrollments: Enrollments | None = None,
+        segments: bool = False,
+        speaker: str | None = None,
     ) -> tuple[pd.DataFrame, list[str]]:
         """One row per file (or table row, or take) that could be read: path, predicted emotion, one probability per emotion.
 
-        Files that cannot be decoded, that hold no speech (with ``check_speech``), or,
-        for a model standardised per speaker, that cannot be standardised, are returned
-        as messages instead of ending the run.
+        Files that cannot be decoded, that are too short, that hold no speech (with
+        ``check_speech``), or, for a model standardised per speaker, that cannot be
+        standardised, are returned as messages (:class:`~ravdess_emotion.prediction.skips.Skipped`)
+        instead of ending the run.
+
+        A model that reads audio gives ``duration_s``, the length of each recording. One
+        whose input is a fixed window of audio (an MFCC image) reads a longer recording
+        as overlapping windows and averages their probabilities: ``windows`` says how
+        many. With ``segments`` the table has a row per window instead, with its
+        ``start_s`` and ``end_s``.
 
         A model that meets speakers in several ways also gives, per file,
         ``speaker_path`` (how its speaker's statistics were known: ``batch``,
@@ -264,10 +278,13 @@ class Predictor:
 
         - ``speaker_groups="none"``: by the model's speaker prior alone (``independent``);
         - with ``enrollments`` (``read_enrollments``): by the enrolled recordings of the
-          file's speaker, never by the files predicted; a speaker not enrolled is met
-          ``independent``;
-        - else by all the given files of the file's speaker (``speaker_of``): ``batch``;
-          a speaker with one file is met ``independent``.
+          file's speaker (its name, ``enrolled_name``, or ``speaker`` for every file),
+          never by the files predicted; a speaker not enrolled is met ``independent``;
+        - else by all the given files of the file's speaker (``speaker_of``, or
+          ``speaker`` for every file): ``batch``; a speaker with one file is met
+          ``independent``. Files of the other vocal channel than the model's (a RAVDESS
+          song given to a speech model) are predicted with a warning, and grouped apart so
+          that they do not change the statistics of the speaker's files of the model's channel.
 
         Raises
         ------
@@ -297,38 +314,73 @@ class Predictor:
         problems: list[str] = []
         wrong = [p for p in paths if p.suffix.lower() not in self.extensions]
         problems += [
-            f"{path}: a {self.kind} model takes {'/'.join(self.extensions)} files, not {path.suffix or 'none'}"
-            for path in wrong
+            Skipped(self._wrong_format(path), "not a format this model reads", path) for path in wrong
         ]
+        self._warn_of_other_channels([p for p in paths if p not in wrong])
         items = self._items([p for p in paths if p not in wrong], check_speech, problems)
-        columns = ["path", "predicted", *self.emotions]
         if not ways:
             # One item at a time (a full-size video clip is 18 MB of floats): nothing waits for others.
             rows = [
-                self._row(
-                    item.label, [self._model_input(i, item.features[i]) for i in range(len(self.inputs))]
-                )
+                self._row(item, [self._model_input(i, item.features[i]) for i in range(len(self.inputs))])
                 for item in items
             ]
-            return pd.DataFrame(rows, columns=columns), problems
-        items = list(items)
-        standardized, kept, used = self._standardized(items, speaker_groups, enrollments, problems)
-        rows = []
-        for row, index in enumerate(kept):
-            inputs = [self._model_input(i, standardized[i][row]) for i in range(len(self.inputs))]
-            rows.append(self._row(items[index].label, inputs))
-            if by_ways:
-                rows[-1]["speaker_path"], rows[-1]["speaker_files"] = used[row]
-        if by_ways:
-            columns += ["speaker_path", "speaker_files"]
-        return pd.DataFrame(rows, columns=columns), problems
+        else:
+            items = list(items)
+            standardized, kept, used = self._standardized(
+                items, speaker_groups, enrollments, problems, speaker
+            )
+            rows = []
+            for row, index in enumerate(kept):
+                inputs = [self._model_input(i, standardized[i][row]) for i in range(len(self.inputs))]
+                rows.append(self._row(items[index], inputs))
+                if by_ways:
+                    rows[-1]["speaker_path"], rows[-1]["speaker_files"] = used[row]
+        return self._table(rows, segments, by_ways), problems
 
-    def _row(self, label: str, inputs: list[np.ndarray]) -> dict[str, object]:
+    def _table(self, rows: list[dict[str, object]], segments: bool, by_ways: bool) -> pd.DataFrame:
+        """The prediction table: a row per window with ``segments``, else the windows of each file averaged."""
+        columns = ["path", "predicted", *self.emotions]
+        if self.anchor.reads_audio:
+            columns.append("duration_s")
+        windowed = self.anchor.window_seconds(self.inputs[-1].settings) is not None
+        table = pd.DataFrame(rows, columns=[*columns, "start_s", "end_s", "speaker_path", "speaker_files"])
+        speaker_columns = ["speaker_path", "speaker_files"] if by_ways else []
+        if segments and windowed:
+            return table[[*columns, "start_s", "end_s", *speaker_columns]]
+        if windowed and len(table):
+            table["windows"] = 1
+            first = table.groupby("path", sort=False).first()
+            averaged = table.groupby("path", sort=False)[self.emotions].mean()
+            first[self.emotions] = averaged
+            first["windows"] = table.groupby("path", sort=False).size()
+            first["predicted"] = [self.emotions[i] for i in averaged.to_numpy().argmax(axis=1)]
+            table = first.reset_index()
+            columns.append("windows")
+        elif windowed:
+            columns.append("windows")
+            table["windows"] = pd.Series(dtype=int)
+        return table[[*columns, *speaker_columns]]
+
+    def _wrong_format(self, path: Path) -> str:
+        """Why the model does not read ``path``, and what would."""
+        article = "an" if self.kind[:1] in "aeiou" else "a"
+        text = f"{path}: {article} {self.kind} model reads {'/'.join(self.extensions)} files, not {path.suffix or 'none'}"
+        if path.suffix.lower() in view_named("mfcc").extensions and not self.anchor.reads_audio:
+            return text + ": give it to an audio model (models/audio_emotion_*)"
+        if self.anchor.reads_audio:
+            return text + ": convert it to WAV first (for example: ffmpeg -i FILE FILE.wav)"
+        return text
+
+    def _row(self, item: Item, inputs: list[np.ndarray]) -> dict[str, object]:
         probabilities = self.model.predict(inputs[0] if len(inputs) == 1 else inputs)[0]
+        start, end = item.span or (0.0, item.duration_s)
         return {
-            "path": label,
+            "path": item.label,
             "predicted": self.emotions[int(probabilities.argmax())],
             **{e: float(p) for e, p in zip(self.emotions, probabilities, strict=True)},
+            "duration_s": item.duration_s,
+            "start_s": start,
+            "end_s": end,
         }
 
     def _model_input(self, index: int, features: np.ndarray) -> np.ndarray:
@@ -340,7 +392,8 @@ class Predictor:
     def _items(self, paths: list[Path], check_speech: bool, problems: list[str]) -> Iterator[Item]:
         """Every item of ``paths`` with its raw features for each input; what cannot be read goes to ``problems``.
 
-        Each file of the anchor view is an item. An input that can read the anchor's file
+        Each item the anchor view reads from a file (the file, a row of its table, a
+        window of a long recording) is an item. An input that can read the anchor's file
         reads it too (its own file of the take, when it lies beside it: an audio-only
         twin); the others' files are paired with the anchor's by take.
         """
@@ -354,21 +407,24 @@ class Predictor:
                 anchor_items, item_problems = anchor.view.read_for_prediction(
                     path, anchor.settings, check_speech
                 )
-                problems += item_problems
-                for label, name, features in anchor_items:
-                    item = Item(label, name)
-                    for inp in self.inputs[:-1]:
-                        item.features.append(self._read_companion(inp, path, check_speech))
-                    item.features.append(features)
-                    yield item
+                problems += [Skipped(p, "unreadable row", path) for p in item_problems]
+                companions = [self._read_companion(inp, path, check_speech) for inp in self.inputs[:-1]]
+                for read in anchor_items:
+                    yield Item(
+                        read.label, read.name, [*companions, read.features], read.span, read.duration_s
+                    )
             except MediaError as error:
-                problems.append(str(error))
+                problems.append(skipped_media(error, path))
 
     def _read_companion(self, inp: ModelInput, path: Path, check_speech: bool) -> np.ndarray:
-        """An input's features of the take of ``path``: from its own file of the take, or from ``path`` itself."""
+        """An input's features of the take of ``path``: from its own file of the take, or from ``path`` itself.
+
+        A companion input reads the first window of a long recording: the items are the
+        anchor's (a video clip's frames), and a RAVDESS clip is shorter than one window.
+        """
         source = inp.view.source_of(path, self.anchor)
         try:
-            return inp.view.read_for_prediction(source, inp.settings, check_speech)[0][0][2]
+            return inp.view.read_for_prediction(source, inp.settings, check_speech)[0][0].features
         except NoSpeechError:
             raise
         except MediaError as error:
@@ -376,7 +432,7 @@ class Predictor:
                 raise
             # A broken twin (empty, cut, not audio) costs the clip nothing: it has its own soundtrack.
             print(f"note: {error}; using the soundtrack of {path} instead", file=sys.stderr)
-            return inp.view.read_for_prediction(path, inp.settings, check_speech)[0][0][2]
+            return inp.view.read_for_prediction(path, inp.settings, check_speech)[0][0].features
 
     def _paired_items(
         self, paths: list[Path], paired: list[ModelInput], check_speech: bool, problems: list[str]
@@ -389,25 +445,38 @@ class Predictor:
         for path in paths:
             if first.view.reads(path):
                 try:
-                    ((_, _, features),), _ = first.view.read_for_prediction(
-                        path, first.settings, check_speech
-                    )
-                    first_files.append((path, features))
+                    (read, *_), _ = first.view.read_for_prediction(path, first.settings, check_speech)
+                    first_files.append((path, read.features))
                 except MediaError as error:
-                    problems.append(str(error))
+                    problems.append(skipped_media(error, path))
             else:
                 try:
                     items, item_problems = anchor.view.read_for_prediction(
                         path, anchor.settings, check_speech
                     )
-                    problems += item_problems
-                    anchor_files += items
+                    problems += [Skipped(p, "unreadable row", path) for p in item_problems]
+                    anchor_files += [(read.label, read.name, read.features) for read in items]
                 except MediaError as error:
-                    problems.append(str(error))
+                    problems.append(skipped_media(error, path))
         pairs, pair_problems = pair_by_take(first_files, anchor_files)
-        problems += pair_problems
+        problems += [Skipped(p, _pairing_reason(p), p.split(": ", 1)[0]) for p in pair_problems]
         for path, first_features, anchor_features in pairs:
             yield Item(str(path), path, [first_features, anchor_features])
+
+    def _warn_of_other_channels(self, paths: list[Path]) -> None:
+        """Warn of RAVDESS files of the other vocal channel than the model was trained on (song given to a speech model)."""
+        channel = self.model.metadata.get("channel")
+        others: dict[str, list[Path]] = {}
+        for path in paths:
+            if (other := _channel_of(path)) is not None and channel is not None and other != channel:
+                others.setdefault(other, []).append(path)
+        for other, files in others.items():
+            print(
+                f"warning: {len(files)} {other} recordings (RAVDESS vocal channel {other}, first: {files[0].name}) "
+                f"given to a {channel} model, which never heard {other}: expect lower accuracy; their speaker "
+                f"statistics are kept apart from the {channel} files",
+                file=sys.stderr,
+            )
 
     # -- speakers
 
@@ -417,12 +486,14 @@ class Predictor:
         grouping: str,
         enrollments: Enrollments | None,
         problems: list[str],
+        speaker: str | None = None,
     ) -> tuple[list[np.ndarray], np.ndarray, list[tuple[str, int]]]:
         """Each input's features of the items standardised by speaker, the items kept, and how each met its speaker.
 
         A model that takes enrollments standardises each input by the ways its inputs
         allow (``speakers.standardize_by_ways``); one that standardises by the files given
         only drops the speakers with one file and standardises the others by all of theirs.
+        The windows of a long recording count as one recording of its speaker.
         """
         labels = [item.label for item in items]
         keep = np.ones(len(items), dtype=bool)
@@ -430,10 +501,12 @@ class Predictor:
         used: list[tuple[str, int]] | None = None
         notes: list[str] = []
         if "enrollment" in self.ways:
-            speakers = None if grouping == "none" else [speaker_of(item.name, grouping) for item in items]
-            names = (
-                [enrolled_name(item.name, grouping) for item in items] if enrollments is not None else None
+            speakers = (
+                None if grouping == "none" else [self._speaker(item, grouping, speaker) for item in items]
             )
+            names = None
+            if enrollments is not None:
+                names = [speaker or enrolled_name(item.name, grouping) for item in items]
             for index, inp in enumerate(self.inputs):
                 raw = _stacked([item.features[index] for item in items], inp.view.shape(inp.settings))
                 if inp.ways is None:
@@ -443,7 +516,7 @@ class Predictor:
                 if enrollments is not None:
                     enrolled = {name: e.features for name, e in enrollments.get(inp.name, {}).items()}
                 result = standardize_by_ways(
-                    raw, labels, inp.prior, speakers, names, enrolled, RELIABLE_SPEAKER_FILES
+                    raw, labels, inp.prior, speakers, names, enrolled, RELIABLE_SPEAKER_FILES, labels
                 )
                 full = np.zeros((len(items), *raw.shape[1:]), np.float32)
                 full[result.kept] = result.features
@@ -455,17 +528,27 @@ class Predictor:
                     used = [("", 0)] * len(items)
                     for row, way in zip(result.kept, result.ways, strict=True):
                         used[row] = way
-                problems += [p for p in result.problems if p not in problems]
+                problems += [
+                    Skipped(p, "no speaker statistics", p.split(": ", 1)[0])
+                    for p in result.problems
+                    if p not in problems
+                ]
                 notes += [n for n in result.notes if n not in notes]
+            if enrollments is not None and names is not None and used is not None:
+                notes += _enrollment_report(labels, names, used, enrollments)
         else:
-            speakers = np.array([speaker_of(item.name, grouping) for item in items])
+            speakers = np.array([self._speaker(item, grouping, speaker) for item in items])
             names, counts = np.unique(speakers, return_counts=True)
             alone = set(names[counts < 2].tolist())
             problems += [
-                f"{label}: {speaker} has no other file here; this model normalizes every speaker by their own "
-                "recordings, so give several files of each speaker"
-                for label, speaker in zip(labels, speakers, strict=True)
-                if speaker in alone
+                Skipped(
+                    f"{label}: {who} has no other file here; this model normalizes every speaker by their own "
+                    "recordings, so give several files of each speaker",
+                    "no speaker statistics",
+                    label,
+                )
+                for label, who in zip(labels, speakers, strict=True)
+                if who in alone
             ]
             notes += [
                 f"note: {name} has {count} files; speaker statistics from fewer than "
@@ -486,6 +569,62 @@ class Predictor:
             print(note, file=sys.stderr)
         kept = np.flatnonzero(keep)
         return [array[kept] for array in standardized], kept, [used[i] for i in kept] if used else []
+
+    def _speaker(self, item: Item, grouping: str, speaker: str | None) -> str:
+        """Who speaks in an item (``speaker`` when given); another vocal channel than the model's is a speaker apart."""
+        who = speaker or speaker_of(item.name, grouping)
+        channel, other = self.model.metadata.get("channel"), _channel_of(item.name)
+        if grouping == "auto" and channel is not None and other is not None and other != channel:
+            who += f" ({other})"
+        return who
+
+
+def _enrollment_report(
+    labels: list[str], names: list[str], used: list[tuple[str, int]], enrollments: Enrollments
+) -> list[str]:
+    """Which enrolled speakers the files matched, which they did not, and how everyone else was met."""
+    enrolled = set().union(*(set(speakers) for speakers in enrollments.values()))
+    files: dict[str, set[str]] = {}
+    for label, name in zip(labels, names, strict=True):
+        files.setdefault(name, set()).add(label)
+    matched = sorted(name for name in files if name in enrolled)
+    lines = []
+    if matched:
+        lines.append(
+            "note: enrolled speakers matched: "
+            + ", ".join(f"{name} ({len(files[name])} files)" for name in matched)
+        )
+    if missing := sorted(enrolled - set(files)):
+        lines.append(f"note: enrolled speakers with no file here: {', '.join(missing)}")
+    others = sorted(name for name in files if name not in enrolled)
+    if others:
+        count = sum(len(files[name]) for name in others)
+        ways = sorted({way for (way, _), name in zip(used, names, strict=True) if name in others and way})
+        met = f"met {' or '.join(ways)} (without speaker statistics)" if ways else "skipped (see above)"
+        lines.append(
+            f"{'warning' if not matched else 'note'}: {count} files of speakers not enrolled "
+            f"({', '.join(others[:5])}{', ...' if len(others) > 5 else ''}) were {met}; a file's speaker is "
+            "the RAVDESS actor or its folder's name: give --speaker NAME to name the enrolled speaker "
+            f"(enrolled: {', '.join(sorted(enrolled)) or 'none'})"
+        )
+    return lines
+
+
+def _channel_of(path: Path) -> str | None:
+    """The vocal channel ("speech", "song") a RAVDESS file name says, or None for any other name."""
+    try:
+        return CHANNELS[parse_name(path).vocal_channel]
+    except (InvalidRavdessName, KeyError):
+        return None
+
+
+def _pairing_reason(message: str) -> str:
+    """The summary's reason for a message of ``pair_by_take``."""
+    if "has no audio file among the inputs" in message:
+        return "no audio file of its take"
+    if "has no facial action units among the inputs" in message:
+        return "no action units of its take"
+    return "cannot be paired by take"
 
 
 def speaker_paths(model: EmotionModel) -> tuple[str, ...]:

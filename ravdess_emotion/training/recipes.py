@@ -158,6 +158,7 @@ class Preset:
 
     name: str
     description: str
+    """One line for ``train_models.py --help``; the README's presets table says more."""
     networks: dict[str, type[EmotionModel]]
     """The network of each kind of model the preset trains (``audio``, ``au``, ``fusion_au``)."""
     audio_features: dict[str, object] = field(default_factory=dict)
@@ -189,18 +190,13 @@ PRESETS: dict[str, Preset] = {
     for preset in (
         Preset(
             "seed",
-            "the seed's CNN-LSTM on 13 MFCC x 216 frames at 22,050 Hz; an LSTM over 32 frames of "
-            "action units for faces",
+            "the seed's CNN-LSTM on 13 MFCC x 216 frames, as the seed trained it; an AU LSTM for faces",
             {"audio": AudioEmotionCNNLSTM, "au": AUEmotionLSTM, "fusion_au": AudioAUEmotionFusion},
             audio_features={"au_features": "sequence", "au_normalization": "zscore"},
         ),
         Preset(
             "cnn-lstm",
-            "the seed's CNN-LSTM layers on the seed's 13 MFCC x 216 frames at 22,050 Hz, each coefficient "
-            "standardised over the frames of the speaker's own recordings (and, as extra training copies, "
-            "by a speaker prior alone, so that one recording can be predicted), trained with SpecAugment "
-            "masking, attention pooling over the LSTM outputs, mixup, label smoothing, AdamW and a cosine "
-            "learning-rate decay, then refit on training + validation actors; faces as the seed",
+            "the seed's CNN-LSTM layers on MFCC standardised per speaker, with a modern training recipe",
             {"audio": AudioEmotionAttentionCNNLSTM, "au": AUEmotionLSTM, "fusion_au": AudioAUEmotionFusion},
             audio_features={"au_features": "sequence", "au_normalization": "zscore", "speaker_norm": True},
             # Copies standardised by the prior alone measured better on both channels
@@ -215,12 +211,7 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "functionals",
-            "L2-penalised logistic regression on 1,456 utterance functionals (MFCC, log-mel, pitch, "
-            "loudness and spectral statistics) at 16 kHz, standardised per speaker (by all of a speaker's "
-            "files, a few enrolled ones, or none: one model for all three); speech trains on "
-            "extra copies played at 0.9, 0.95, 1.05 and 1.1 times the speed; for faces logistic "
-            "regression on action-unit means standardised and ranked per actor, and late fusion of the "
-            "two for audio + faces",
+            "logistic regression on 1,456 utterance functionals, per-speaker standardised; AU means for faces",
             # Late fusion measured above early fusion on real speech (benchmarks/faces.py --folds 5:
             # 0.882 against 0.861).
             {"audio": AudioEmotionLogistic, "au": AUEmotionLogistic, "fusion_au": AudioAULateFusion},
@@ -252,11 +243,7 @@ PRESETS: dict[str, Preset] = {
 PRESETS["whisper"] = replace(
     PRESETS["functionals"],
     name="whisper",
-    description="L2-penalised logistic regression on Whisper-base's hidden states (the mean and "
-    "standard deviation over time of the embedding and of each of the 6 encoder blocks: 7,168 "
-    "numbers) at 16 kHz, standardised per speaker (by all of a speaker's files, a few enrolled "
-    "ones, or none: one model for all three); faces as --preset functionals, and late fusion of "
-    "the two for audio + faces",
+    description="logistic regression on Whisper-base's hidden states (7 layers), per-speaker standardised",
     audio_features={**PRESETS["functionals"].audio_features, "audio_features": "whisper"},
     # Speed copies would multiply the encoder's extraction time by five.
     speed_perturbation={},
@@ -266,11 +253,7 @@ PRESETS["whisper"] = replace(
 PRESETS["best"] = replace(
     PRESETS["whisper"],
     name="best",
-    description="two audio models pooled into one: --preset whisper's logistic regression on "
-    "Whisper-base's hidden states and --preset functionals' on utterance functionals, each trained "
-    "with its own recipe (and speaker prior), their log-probabilities weighted by the weight that "
-    "fits the validation actors best, then both refit; for audio + faces --preset whisper's late "
-    "fusion of Whisper and the action-unit means",
+    description="Whisper and functionals pooled, the weight chosen on validation actors; Whisper + AU late fusion",
     networks={**PRESETS["whisper"].networks, "audio": AudioViewsEnsemble},
     members=(("whisper", "whisper", ()), ("functionals", "functionals", ())),
 )
@@ -279,10 +262,7 @@ PRESETS["best"] = replace(
 PRESETS["ensemble"] = replace(
     PRESETS["functionals"],
     name="ensemble",
-    description="the two audio models pooled into one: --preset functionals' logistic regression on "
-    "functionals and --preset cnn-lstm's CNN-LSTM on 40 MFCC x 216, each trained with its own "
-    "recipe (and speaker prior), their log-probabilities weighted by the weight that fits the "
-    "validation actors best, then both refit; faces as --preset functionals",
+    description="functionals and the cnn-lstm CNN-LSTM pooled, the weight chosen on validation actors",
     networks={**PRESETS["functionals"].networks, "audio": AudioViewsEnsemble},
     members=(
         ("functionals", "functionals", ()),

@@ -18,7 +18,7 @@ from ravdess_emotion.core.ravdess import InvalidRavdessName, parse_name
 from ravdess_emotion.corpus.tracking import looks_like_au_table, read_au_table
 from ravdess_emotion.features.action_units import au_features_job
 from ravdess_emotion.features.settings import AU_UNITS, FeatureSettings
-from ravdess_emotion.features.views.base import FeatureView, register_view
+from ravdess_emotion.features.views.base import FeatureView, ViewItem, register_view
 
 AU_VIEW_OF = {"means": "au_clip", "statistics": "au_clip", "sequence": "au_sequence"}
 """The view that reads each value of ``FeatureSettings.au_features``."""
@@ -48,7 +48,7 @@ class ActionUnitView(FeatureView):
 
     def read_for_prediction(
         self, path: Path, settings: FeatureSettings, check_speech: bool = True
-    ) -> tuple[list[tuple[str, Path, np.ndarray]], list[str]]:
+    ) -> tuple[list[ViewItem], list[str]]:
         """A per-frame tracking CSV named like a RAVDESS clip is one clip; a clip table, one clip per row.
 
         A table (a ``name`` column of RAVDESS names and the AU columns,
@@ -60,11 +60,9 @@ class ActionUnitView(FeatureView):
             parse_name(path)
         except InvalidRavdessName:
             return self._read_table(path, settings)
-        return [(str(path), path, self.extract(path, settings))], []
+        return [ViewItem(str(path), path, self.extract(path, settings))], []
 
-    def _read_table(
-        self, path: Path, settings: FeatureSettings
-    ) -> tuple[list[tuple[str, Path, np.ndarray]], list[str]]:
+    def _read_table(self, path: Path, settings: FeatureSettings) -> tuple[list[ViewItem], list[str]]:
         try:
             with path.open("rb") as stream:
                 header = stream.readline(1 << 16).decode("utf-8", errors="replace")
@@ -87,7 +85,7 @@ class ActionUnitView(FeatureView):
             if not np.isfinite(row).all():
                 problems.append(f"{path}:{name}: a value of its AU columns is missing or not a number")
                 continue
-            clips.append((f"{path}:{name}", path.parent / f"{name}.csv", row))
+            clips.append(ViewItem(f"{path}:{name}", path.parent / f"{name}.csv", row))
         return clips, problems
 
 

@@ -15,12 +15,17 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ravdess_emotion.core.ravdess import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
+from ravdess_emotion.core.ravdess import VIDEO_EXTENSIONS
 from ravdess_emotion.core.takes import audio_twin
-from ravdess_emotion.features.audio import load_audio_samples
+from ravdess_emotion.features.audio import DECODED_AUDIO_EXTENSIONS, load_audio_samples
 from ravdess_emotion.features.settings import FeatureSettings
-from ravdess_emotion.features.speech_presence import NoSpeechError, no_speech_reason
-from ravdess_emotion.features.views.base import FeatureView, registered_views, view_named
+from ravdess_emotion.features.speech_presence import (
+    NoSpeechError,
+    TooShortError,
+    no_speech_reason,
+    too_short_reason,
+)
+from ravdess_emotion.features.views.base import FeatureView, ViewItem, registered_views, view_named
 
 AUDIO_KEY_FIELDS = ("sample_rate", "n_mfcc", "max_frames", "n_fft", "hop_length", "audio_features")
 """The settings in the cache key of the MFCC and functionals views (both, so caches written before views existed stay valid)."""
@@ -38,7 +43,7 @@ class AudioView(FeatureView):
     side = "audio"
     file_description = "audio-only file"
     fallback_description = "the clip's soundtrack"
-    extensions = AUDIO_EXTENSIONS + VIDEO_EXTENSIONS
+    extensions = DECODED_AUDIO_EXTENSIONS + VIDEO_EXTENSIONS
     reads_audio = True
     _warmed: ClassVar[set[tuple[str, int]]] = set()
 
@@ -59,20 +64,44 @@ class AudioView(FeatureView):
 
     def read_for_prediction(
         self, path: Path, settings: FeatureSettings, check_speech: bool = True
-    ) -> tuple[list[tuple[str, Path, np.ndarray]], list[str]]:
-        """The features of one file, once it is known to hold a voice (with ``check_speech``).
+    ) -> tuple[list[ViewItem], list[str]]:
+        """The features of one file, once it is known to be long enough and (with ``check_speech``) to hold a voice.
+
+        A view with a window (:meth:`window_seconds`) reads a longer recording as windows
+        that overlap by half, the last one ending with the recording, so that nothing is
+        cut: one item per window, each with its ``span``.
 
         Raises
         ------
+        TooShortError
+            When the recording lasts less than ``speech_presence.MIN_SPEECH_SECONDS``.
         NoSpeechError
             With ``check_speech``, when ``ravdess_emotion.features.speech_presence.no_speech_reason`` finds no voice.
         MediaError
             When the file cannot be decoded.
         """
-        samples = load_audio_samples(path, self.rate(settings))
-        if check_speech and (reason := no_speech_reason(samples, self.rate(settings))):
+        rate = self.rate(settings)
+        samples = load_audio_samples(path, rate)
+        if reason := too_short_reason(samples, rate):
+            raise TooShortError(f"{path}: {reason}")
+        if check_speech and (reason := no_speech_reason(samples, rate)):
             raise NoSpeechError(f"{path}: no speech detected: {reason}")
-        return [(str(path), path, self.of_samples(samples, settings))], []
+        duration = round(samples.size / rate, 3)
+        window = self.window_seconds(settings)
+        if window is None or samples.size <= round(window * rate):
+            return [ViewItem(str(path), path, self.of_samples(samples, settings), None, duration)], []
+        size = round(window * rate)
+        starts = [*list(range(0, samples.size - size, size // 2)), samples.size - size]
+        return [
+            ViewItem(
+                str(path),
+                path,
+                self.of_samples(samples[start : start + size], settings),
+                (round(start / rate, 3), round((start + size) / rate, 3)),
+                duration,
+            )
+            for start in starts
+        ], []
 
     def source_of(self, path: Path, anchor: FeatureView) -> Path:
         """A video clip's audio-only twin beside it, when paired with a view of the clip that is not audio (frames)."""

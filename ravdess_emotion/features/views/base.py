@@ -23,6 +23,7 @@ A view declares:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -40,6 +41,32 @@ LAYOUTS = ("rows", "coefficient_frames", "frame_rows")
   that statistics leave out and standardisation keeps at zero (MFCC images);
 - ``frame_rows``: (n_frames, n_features), every frame counting (action-unit sequences).
 """
+
+
+@dataclass(frozen=True)
+class ViewItem:
+    """What a view reads from a file given to ``predict.py``: one item to predict, with its raw features.
+
+    Attributes
+    ----------
+    label : str
+        How the output names it: the file, or ``TABLE.csv:NAME`` for a row of a table.
+    name : Path
+        A path whose file name is the item's RAVDESS name, for its speaker and take.
+    features : np.ndarray
+        Its raw features, of the view's shape.
+    span : tuple of float or None
+        Start and end (s) of a window of a recording longer than one model input, None
+        for a whole file.
+    duration_s : float or None
+        How long the recording is (s), for views that read audio.
+    """
+
+    label: str
+    name: Path
+    features: np.ndarray
+    span: tuple[float, float] | None = None
+    duration_s: float | None = None
 
 
 class FeatureView:
@@ -150,16 +177,14 @@ class FeatureView:
 
     def read_for_prediction(
         self, path: Path, settings: FeatureSettings, check_speech: bool = True
-    ) -> tuple[list[tuple[str, Path, np.ndarray]], list[str]]:
+    ) -> tuple[list[ViewItem], list[str]]:
         """What a file given to ``predict.py`` holds for this view.
 
         Returns
         -------
-        items : list of (label, name, features)
-            ``label`` names the item in the output (the file), ``name`` is a path whose
-            file name is the item's RAVDESS name (for speakers and takes), ``features``
-            its raw features. One item per file, unless the view reads several from one
-            (a table of action units).
+        items : list of ViewItem
+            One item per file, unless the view reads several from one (a table of
+            action units, the windows of a long recording).
         problems : list of str
             A message for every part of the file that could not be read.
 
@@ -169,7 +194,14 @@ class FeatureView:
             When the file cannot be read at all; with ``check_speech`` an audio view
             raises ``NoSpeechError`` for audio that holds no voice.
         """
-        return [(str(path), path, self.extract(path, settings))], []
+        return [ViewItem(str(path), path, self.extract(path, settings))], []
+
+    def window_seconds(self, settings: FeatureSettings) -> float | None:
+        """How many seconds of audio one model input covers, or None for a view that reads a whole file (default).
+
+        ``predict.py`` reads a recording longer than the window as overlapping windows.
+        """
+        return None
 
     def source_of(self, path: Path, anchor: FeatureView) -> Path:
         """The file this view reads for a take given as ``path``, a file of the ``anchor`` view (default: ``path``)."""

@@ -24,5 +24,9 @@ class MfccView(AudioView):
     def shape(self, settings: FeatureSettings) -> tuple[int, ...]:
         return (settings.n_mfcc, settings.max_frames)
 
+    def window_seconds(self, settings: FeatureSettings) -> float | None:
+        """The audio that exactly fills ``max_frames`` frames (librosa centres frames: n frames span n - 1 hops)."""
+        return (settings.max_frames - 1) * settings.hop_length / settings.sample_rate
+
 
 MFCC = register_view(MfccView())
