@@ -1,6 +1,7 @@
-"""Every command the README names, and every number of it comes from, is one its script accepts as written.
+"""Every command the README and docs/ name, and every number of them comes from, is one its script accepts as written.
 
-Each ``python SCRIPT.py ...`` or ``python -m MODULE ...`` command of README.md (in its
+Each ``python SCRIPT.py ...`` or ``python -m MODULE ...`` command of README.md and of
+every page of ``docs/`` (in their
 bash blocks, and complete ones in inline code) is parsed by that script's own parser, and
 nothing runs: ``train_models.py`` builds its full run configuration (models, presets and
 options checked together), every other script stops right after its parser accepts the
@@ -65,7 +66,9 @@ def stop_after_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_and_stop)
 
 
-COMMANDS = readme_commands((ROOT / "README.md").read_text())
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+"""README.md and every page of docs/: each command they show is checked here."""
+COMMANDS = list(dict.fromkeys(c for page in DOCUMENTS for c in readme_commands(page.read_text())))
 
 
 def test_the_readme_names_the_commands_of_its_numbers() -> None:

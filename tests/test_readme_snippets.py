@@ -30,8 +30,10 @@ ACTORS = [1, 2, 3, 21, 22, 23, 24]
 
 
 def readme_snippets() -> dict[str, str]:
-    """``{name: code}`` of every README block marked ``<!-- tested: name -->``."""
-    text = (ROOT / "README.md").read_text()
+    """``{name: code}`` of every block of README.md and docs/ marked ``<!-- tested: name -->``."""
+    text = "\n".join(
+        page.read_text() for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    )
     found = re.findall(r"<!-- tested: (.+?) -->\n```python\n(.*?)```", text, flags=re.DOTALL)
     return dict(found)
 

@@ -17,7 +17,6 @@ import pandas as pd
 import pytest
 
 import predict
-import train_models
 from ravdess_emotion.core.ravdess import parse_name
 from ravdess_emotion.features.enrollments import Enrollment
 from ravdess_emotion.features.functionals import n_features
@@ -25,6 +24,7 @@ from ravdess_emotion.features.settings import FeatureSettings
 from ravdess_emotion.features.speakers import SpeakerPrior, standardize_within_speakers
 from ravdess_emotion.features.views import extract_audio_features
 from ravdess_emotion.models import EmotionModel
+from tests.demo_training import train_on_demo
 
 pytestmark = pytest.mark.slow  # every test here trains models or runs the scripts end to end
 
@@ -32,24 +32,18 @@ pytestmark = pytest.mark.slow  # every test here trains models or runs the scrip
 @pytest.fixture(scope="module")
 def models(demo_audio: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The best speech model as trained now (``prior``) and as it was (``before``: --enrollment-copies none)."""
-    trained = {}
-    for name, extra in (("prior", []), ("before", ["--enrollment-copies", "none"])):
-        root = tmp_path_factory.mktemp(name)
-        dirs = [arg for kind in ("models", "plots", "reports") for arg in (f"--{kind}-dir", str(root / kind))]
-        args = [
-            "--data-dir",
-            str(demo_audio),
-            "--models",
-            "audio-speech",
-            "--preset",
+    options = ("--epochs", "3")
+    return {
+        "prior": train_on_demo(demo_audio, tmp_path_factory.mktemp("prior"), "functionals", *options),
+        "before": train_on_demo(
+            demo_audio,
+            tmp_path_factory.mktemp("before"),
             "functionals",
-            "--epochs",
-            "3",
-        ]
-        args += ["--test-actors", "6", "--val-actors", "5", "--verbose", "0", *extra, *dirs]
-        assert train_models.main(args) == 0
-        trained[name] = root / "models" / "audio_emotion_speech_functionals.h5"
-    return trained
+            *options,
+            "--enrollment-copies",
+            "none",
+        ),
+    }
 
 
 def speech(demo_audio: Path, actor: int, statement: int | None = None, emotions=None) -> list[Path]:
@@ -297,16 +291,19 @@ def test_contradictory_options_are_refused(models: dict[str, Path], demo_audio: 
 def mfcc_models(demo_audio: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Default (``--preset cnn-lstm``) speech models on small MFCC images: as the preset trains them (with a
     prior) and with exact statistics only (``exact``: ``--enrollment-copies none``)."""
-    trained = {}
-    for name, extra in (("exact", ["--enrollment-copies", "none"]), ("prior", [])):
-        root = tmp_path_factory.mktemp(f"mfcc_{name}")
-        dirs = [arg for kind in ("models", "plots", "reports") for arg in (f"--{kind}-dir", str(root / kind))]
-        args = ["--data-dir", str(demo_audio), "--models", "audio-speech"]
-        # 160 frames (3.7 s) hold every demo file (at most 3.5 s): one window per file, as in training.
-        args += ["--epochs", "1", "--max-frames", "160", "--test-actors", "6", "--val-actors", "5"]
-        assert train_models.main([*args, "--verbose", "0", *extra, *dirs]) == 0
-        trained[name] = root / "models" / "audio_emotion_speech.h5"
-    return trained
+    # 160 frames (3.7 s) hold every demo file (at most 3.5 s): one window per file, as in training.
+    options = ("--epochs", "1", "--max-frames", "160")
+    return {
+        "exact": train_on_demo(
+            demo_audio,
+            tmp_path_factory.mktemp("mfcc_exact"),
+            "cnn-lstm",
+            *options,
+            "--enrollment-copies",
+            "none",
+        ),
+        "prior": train_on_demo(demo_audio, tmp_path_factory.mktemp("mfcc_prior"), "cnn-lstm", *options),
+    }
 
 
 def test_mfcc_images_meet_a_speaker_in_the_same_three_ways(

@@ -24,11 +24,11 @@ import soundfile as sf
 from starlette.testclient import TestClient
 
 import predict
-import train_models
 from ravdess_emotion.core.ravdess import parse_name
 from ravdess_emotion.corpus.demo.voice import SAMPLE_RATE, synthesize_voice
 from ravdess_emotion.serving.app import create_app
 from ravdess_emotion.serving.service import Limits
+from tests.demo_training import train_on_demo
 from tests.serving.services import free_port, make_service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,20 +147,7 @@ def test_twenty_requests_at_once_are_all_answered_and_the_server_stays_up(live_s
 @pytest.fixture(scope="module")
 def enrolling_model(demo_audio: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A ``--preset functionals`` speech model of the demo voices: it standardises per speaker, with a prior."""
-    root = tmp_path_factory.mktemp("functionals")
-    dirs = [arg for kind in ("models", "plots", "reports") for arg in (f"--{kind}-dir", str(root / kind))]
-    args = [
-        "--data-dir",
-        str(demo_audio),
-        "--models",
-        "audio-speech",
-        "--preset",
-        "functionals",
-        "--epochs",
-        "3",
-    ]
-    assert train_models.main([*args, "--test-actors", "6", "--val-actors", "5", "--verbose", "0", *dirs]) == 0
-    return root / "models" / "audio_emotion_speech_functionals.h5"
+    return train_on_demo(demo_audio, tmp_path_factory.mktemp("functionals"), "functionals", "--epochs", "3")
 
 
 @pytest.mark.slow
