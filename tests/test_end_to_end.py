@@ -146,8 +146,11 @@ def test_predict_prints_every_format(pipeline: dict[str, Path], output: str, cap
     files = sorted(folder.glob("*.wav"))
     if output == "csv":
         table = pd.read_csv(pd.io.common.StringIO(text))
-        # The default model standardises per speaker, and says how it knew each file's speaker.
-        assert list(table.columns) == ["path", "predicted", *EMOTIONS, "speaker_path", "speaker_files"]
+        # The recording's length, the windows its MFCC model read it in, and (the default model
+        # standardises per speaker) how it knew each file's speaker.
+        columns = ["path", "predicted", *EMOTIONS, "duration_s", "windows", "speaker_path", "speaker_files"]
+        assert list(table.columns) == columns
+        assert (table["duration_s"] > 0).all() and (table["windows"] >= 1).all()
         assert len(table) == len(files)
         actors = pd.Series([f.stem[-2:] for f in files])
         assert table["speaker_path"].eq("batch").all()

@@ -50,9 +50,12 @@ def _au_table(path: Path, actors=ACTORS) -> Path:
 
 
 def _voices(folder: Path, actors=ACTORS) -> None:
-    """A short tone per take whose pitch and loudness follow the emotion (the audio side of fusion)."""
+    """A short tone per take whose pitch and loudness follow the emotion (the audio side of fusion).
+
+    0.6 s: predict.py refuses recordings under 0.5 s as too short.
+    """
     rng = np.random.default_rng(1)
-    t = np.arange(6400) / 16000
+    t = np.arange(9600) / 16000
     for actor in actors:
         (folder / f"Actor_{actor:02d}").mkdir(parents=True, exist_ok=True)
         for name in _speech_takes(actor):
