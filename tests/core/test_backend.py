@@ -61,7 +61,10 @@ def test_scripts_start_quietly_and_errors_still_show(tmp_path: Path) -> None:
     assert started.returncode == 0 and started.stderr == "", started.stderr
     failed = _run([sys.executable, "predict.py", str(tmp_path / "missing.h5"), str(tmp_path)])
     assert failed.returncode == 2
-    assert failed.stderr.strip() == f"error: {tmp_path / 'missing.h5'}: no such model file"
+    expected = (
+        f"error: {tmp_path / 'missing.h5'}: no such model file (train_models.py writes them to models/)"
+    )
+    assert failed.stderr.strip() == expected
 
 
 def test_what_tensorflow_prints_at_start_up_is_filtered_not_swallowed(tmp_path: Path) -> None:
