@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -192,7 +193,7 @@ def _predict(args: argparse.Namespace) -> int:
     from ravdess_emotion.features.options import use_speech_encoder_dir
     from ravdess_emotion.models import EmotionModel
     from ravdess_emotion.prediction import Predictor, enrolled_speakers, read_enrollments, save_enrollments
-    from ravdess_emotion.prediction.skips import condensed, summary
+    from ravdess_emotion.prediction.skips import condensed, extension_of, summary
 
     use_speech_encoder_dir(args)
     enrollments = None
@@ -219,7 +220,7 @@ def _predict(args: argparse.Namespace) -> int:
     if not args.paths:
         return 0
     if not paths:
-        kinds = sorted({path.suffix.lower() or "(none)" for path in ignored})
+        kinds = sorted({extension_of(str(path)) for path in ignored})
         print(
             f"error: no {'/'.join(predictor.extensions)} files in the given folders"
             + (f" (they hold {len(ignored)} files of {', '.join(kinds)})" if ignored else ""),
@@ -236,7 +237,9 @@ def _predict(args: argparse.Namespace) -> int:
     for problem in condensed(problems):
         print(f"skipped: {problem}", file=sys.stderr)
     if ignored:
-        kinds = ", ".join(f"{k} {v}" for k, v in _counts(p.suffix.lower() or "(none)" for p in ignored))
+        kinds = ", ".join(
+            f"{k} {v}" for k, v in sorted(Counter(extension_of(str(p)) for p in ignored).items())
+        )
         print(
             f"skipped: {len(ignored)} files in the folders are not {'/'.join(predictor.extensions)} ({kinds})",
             file=sys.stderr,
@@ -252,13 +255,6 @@ def _predict(args: argparse.Namespace) -> int:
         print(note, file=sys.stdout if args.format == "table" else sys.stderr)
     _print_table(table, args.format)
     return 0
-
-
-def _counts(values: Any) -> list[tuple[str, int]]:
-    counted: dict[str, int] = {}
-    for value in values:
-        counted[value] = counted.get(value, 0) + 1
-    return sorted(counted.items())
 
 
 def _note_windows(table: pd.DataFrame, predictor: Any, segments: bool) -> None:
