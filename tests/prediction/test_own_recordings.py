@@ -24,6 +24,7 @@ from ravdess_emotion.core.ravdess import parse_name
 from ravdess_emotion.corpus.demo.voice import SAMPLE_RATE, synthesize_voice
 from ravdess_emotion.features.audio import load_audio_samples
 from ravdess_emotion.models import EmotionModel
+from ravdess_emotion.prediction.predictor import model_inputs
 from ravdess_emotion.prediction.skips import Skipped, condensed, summary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,7 +137,8 @@ def test_a_long_recording_is_read_to_its_end_in_windows(
     whole = json.loads(capsys.readouterr().out)
     assert predict.main([str(audio_model), str(tmp_path / "talk.wav"), "--segments", "--format", "json"]) == 0
     segments = json.loads(capsys.readouterr().out)
-    emotions = EmotionModel.load(audio_model).metadata.get("emotions") or [
+    model = EmotionModel.load(audio_model)
+    emotions = model.metadata.get("emotions") or [
         k for k in whole[0] if k not in ("path", "predicted", "duration_s", "windows")
     ]
     (file_row,) = whole
@@ -148,16 +150,21 @@ def test_a_long_recording_is_read_to_its_end_in_windows(
     assert late, "no window starts after 10 s"
     averaged = np.mean([[s[e] for e in emotions] for s in segments], axis=0)
     np.testing.assert_allclose([file_row[e] for e in emotions], averaged, atol=1e-6)
-    # The last window is exactly the end of the recording, cut out and predicted alone.
-    start = round(segments[-1]["start_s"] * 22050)
-    sf.write(tmp_path / "last.wav", load_audio_samples(tmp_path / "talk.wav", 22050)[start:], 22050)
+    # The last window is exactly the end of the recording, cut out and predicted alone
+    # (as 32-bit float: 16-bit PCM would round the samples the windowed run reads unrounded).
+    (model_input,) = model_inputs(model.metadata)
+    rate = model_input.view.rate(model_input.settings)
+    size = round(model_input.view.window_seconds(model_input.settings) * rate)
+    sf.write(
+        tmp_path / "last.wav", load_audio_samples(tmp_path / "talk.wav", rate)[-size:], rate, subtype="FLOAT"
+    )
     # --no-speech-check: a window's worth of a sentence's end can be too steady to pass for speech alone.
     assert (
         predict.main([str(audio_model), str(tmp_path / "last.wav"), "--format", "json", "--no-speech-check"])
         == 0
     )
     (last,) = json.loads(capsys.readouterr().out)
-    np.testing.assert_allclose([last[e] for e in emotions], [segments[-1][e] for e in emotions], atol=1e-4)
+    np.testing.assert_allclose([last[e] for e in emotions], [segments[-1][e] for e in emotions], atol=1e-6)
     assert (
         predict.main(
             [str(audio_model), str(tmp_path / "first_window.wav"), "--format", "json", "--no-speech-check"]
