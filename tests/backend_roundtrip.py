@@ -1,10 +1,10 @@
-"""Helper of ``tests/test_backends.py``, run in a subprocess under one Keras backend (``KERAS_BACKEND``).
+"""Helper of ``tests/models/test_portability.py``, run in a subprocess under one Keras backend (``KERAS_BACKEND``).
 
     python tests/backend_roundtrip.py save FOLDER    # train every model class briefly, save, predict
     python tests/backend_roundtrip.py load FOLDER    # load what ``save`` wrote, predict the same inputs
 
 Both write ``FOLDER/probabilities_<backend>.npz``: one array per saved model file. ``save``
-also writes each file's inputs (``<name>.inputs.npz``), which ``tests/models/test_plain_keras.py``
+also writes each file's inputs (``<name>.inputs.npz``), which ``tests/models/test_portability.py``
 predicts in a process that never imports the project.
 """
 

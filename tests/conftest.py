@@ -1,21 +1,17 @@
 """Shared fixtures: the real data beside the project, skipped with a reason when absent."""
 
 import argparse
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import ravdess_emotion.core.backend  # noqa: F401  (before keras: picks and starts the backend)
 
 # isort: split
 
-import numpy as np
 import pytest
 
 from benchmarks.options import cross_validation_parser
 from ravdess_emotion.features.settings import FeatureSettings
-from ravdess_emotion.features.views import audio_view
+from ravdess_emotion.features.views import audio_view, compile_audio_code
 from ravdess_emotion.models import AudioEmotionCNNLSTM
 
 SMALL_AUDIO_SETTINGS = FeatureSettings(n_mfcc=13, max_frames=40, video_frames=4, video_size=(16, 16))
@@ -23,6 +19,21 @@ SMALL_AUDIO_SETTINGS = FeatureSettings(n_mfcc=13, max_frames=40, video_frames=4,
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 RAVDESS_AUDIO = SHARED / "ravdess"
 RAVDESS_VIDEO = SHARED / "ravdess_video"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With workers (``-n``, pytest-xdist), compile librosa's numba code here, before they start.
+
+    Two processes compiling it at once on a cold cache can leave the cache corrupt, after
+    which ``librosa.yin`` crashes in every process; the workers then only read it.
+    """
+    if config.getoption("numprocesses", None) and not hasattr(config, "workerinput"):
+        compile_audio_code(FeatureSettings(audio_features="functionals"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The slow tests first: two workers then start on the long modules and end together."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session")
@@ -74,28 +85,3 @@ def benchmark_options(tmp_path: Path) -> argparse.Namespace:
     """The cross-validation benchmarks' default options, working in ``tmp_path``."""
     parser = cross_validation_parser("A benchmark.\n\nIts close.", "unused", "work", "epochs")
     return parser.parse_args(["--work-dir", str(tmp_path)])
-
-
-BACKEND_ROUNDTRIP = Path(__file__).with_name("backend_roundtrip.py")
-
-
-def run_backend_roundtrip(mode: str, backend: str, folder: Path) -> np.lib.npyio.NpzFile:
-    """``tests/backend_roundtrip.py MODE FOLDER`` under ``backend`` in its own process; the probabilities it wrote."""
-    env = {**os.environ, "KERAS_BACKEND": backend, "CUDA_VISIBLE_DEVICES": ""}
-    result = subprocess.run(
-        [sys.executable, str(BACKEND_ROUNDTRIP), mode, str(folder)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, f"{mode} under {backend} failed:\n{result.stdout}\n{result.stderr[-4000:]}"
-    return np.load(folder / f"probabilities_{backend}.npz")
-
-
-@pytest.fixture(scope="session")
-def saved_under_tensorflow(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, np.ndarray]]:
-    """Every model class trained an epoch and saved as .h5 and .keras under TensorFlow, and what each predicted."""
-    folder = tmp_path_factory.mktemp("backends")
-    with run_backend_roundtrip("save", "tensorflow", folder) as stored:
-        return folder, {name: stored[name] for name in stored.files}

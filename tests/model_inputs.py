@@ -2,7 +2,7 @@
 
 ``tests/models/test_models.py`` trains and reloads each in the test process;
 ``tests/backend_roundtrip.py`` saves under one Keras backend and loads under another;
-``tests/models/test_plain_keras.py`` loads each file with Keras alone. The cases come
+``tests/models/test_portability.py`` loads each file with Keras alone. The cases come
 from the registry of model classes and the views each reads (``example_inputs``), so a
 new class is tested without being listed here.
 """

@@ -90,10 +90,11 @@ def _run(code: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProc
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("attempt", [1, 2])
 def test_parallel_extraction_from_a_cold_numba_cache_leaves_yin_working(
-    attempt: int, organized_speech: Path, tmp_path: Path
+    organized_speech: Path, tmp_path: Path
 ) -> None:
+    # Once is enough: that the workers add nothing to the cache is checked directly, not by
+    # waiting for the race to corrupt it.
     numba_cache = tmp_path / "numba"
     numba_cache.mkdir()
     env = {**os.environ, "NUMBA_CACHE_DIR": str(numba_cache), "PYTHONPATH": str(ROOT)}
