@@ -26,8 +26,7 @@ pytestmark = pytest.mark.slow  # every test here trains models or runs the scrip
 
 ACTORS = range(1, 13)
 TEST_ACTORS = "11-12"
-# Video of 4 frames of 24 x 24: the video models took two thirds of this module's time at 8 of 32 x 32.
-SIZES = ["--video-frames", "4", "--video-size", "24"]
+SIZES = ["--video-frames", "8", "--video-size", "32"]
 # Twice chance (1/8 for speech, 1/6 for song): room for the nondeterminism of a
 # 15-epoch run on 8 training actors, while a pipeline that learns nothing fails.
 # Measured with this seed on the CPU, the audio models of the default --preset cnn-lstm included:
