@@ -219,11 +219,12 @@ def _predict(args: argparse.Namespace) -> int:
         return 2
     if not args.paths:
         return 0
+    ignored_by_extension = sorted(Counter(extension_of(str(path)) for path in ignored).items())
     if not paths:
-        kinds = sorted({extension_of(str(path)) for path in ignored})
+        kinds = ", ".join(extension for extension, _ in ignored_by_extension)
         print(
             f"error: no {'/'.join(predictor.extensions)} files in the given folders"
-            + (f" (they hold {len(ignored)} files of {', '.join(kinds)})" if ignored else ""),
+            + (f" (they hold {len(ignored)} files of {kinds})" if ignored else ""),
             file=sys.stderr,
         )
         return 2
@@ -237,9 +238,7 @@ def _predict(args: argparse.Namespace) -> int:
     for problem in condensed(problems):
         print(f"skipped: {problem}", file=sys.stderr)
     if ignored:
-        kinds = ", ".join(
-            f"{k} {v}" for k, v in sorted(Counter(extension_of(str(p)) for p in ignored).items())
-        )
+        kinds = ", ".join(f"{extension} {count}" for extension, count in ignored_by_extension)
         print(
             f"skipped: {len(ignored)} files in the folders are not {'/'.join(predictor.extensions)} ({kinds})",
             file=sys.stderr,
