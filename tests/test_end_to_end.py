@@ -1,103 +1,56 @@
-"""The whole pipeline on synthetic demo data at tiny size: organize → features → train → predict.
+"""The whole pipeline on synthetic demo data at tiny size, the audio and action-unit models: organize → features → train → predict.
 
-The demo's emotion cues are learnable by design, so models tested on demo actors they
-never saw must beat chance clearly; a pipeline that cannot is broken. These numbers
-say nothing about accuracy on RAVDESS.
+The video and audio+video models of the same demo are ``tests/test_end_to_end_video.py``;
+both read the demo of ``tests/end_to_end.py``. Demo numbers say nothing about RAVDESS.
 """
 
 import json
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
 
-import data_loader
-import organize_data
 import predict
 import train_models
-from ravdess_emotion.core.ravdess import EMOTIONS, SYNTHETIC_NAME, SYNTHETIC_NOTICE
-from ravdess_emotion.corpus.demo import write_demo_dataset
-from ravdess_emotion.training.config import RunConfig
+from ravdess_emotion.core.ravdess import EMOTIONS, SYNTHETIC_NOTICE
+from tests.end_to_end import (
+    check_above_chance,
+    check_labelled_synthetic,
+    check_saved,
+    organized_demo,
+    train_argv,
+)
 
 pytestmark = pytest.mark.slow  # every test here trains models or runs the scripts end to end
 
-ACTORS = range(1, 13)
-TEST_ACTORS = "11-12"
-SIZES = ["--video-frames", "8", "--video-size", "32"]
-# Twice chance (1/8 for speech, 1/6 for song): room for the nondeterminism of a
-# 15-epoch run on 8 training actors, while a pipeline that learns nothing fails.
-# Measured with this seed on the CPU, the audio models of the default --preset cnn-lstm included:
-# 0.50 (video-speech) to 0.94 (fusion-au-speech), audio 0.59 speech and 0.62 song (2026-12-03).
-MINIMUM_ACCURACY = {
-    "audio-speech": 2 / 8,
-    "audio-song": 2 / 6,
-    "video-speech": 2 / 8,
-    "video-song": 2 / 6,
-    "fusion-speech": 2 / 8,
-    "au-speech": 2 / 8,
-    "au-song": 2 / 6,
-    "fusion-au-speech": 2 / 8,
-}
-FACE_MODELS = "au-speech,au-song,fusion-au-speech"
-TRAINED = [train_models.MODEL_SPECS[name] for name in MINIMUM_ACCURACY]
+AUDIO_MODELS = "audio-speech,audio-song"  # the default --preset cnn-lstm
+FACE_MODELS = "au-speech,au-song,fusion-au-speech"  # the demo's tracking CSVs; fusion reuses the MFCC cache
+TRAINED = [*AUDIO_MODELS.split(","), *FACE_MODELS.split(",")]
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory) -> dict[str, object]:
-    root = tmp_path_factory.mktemp("demo")
-    source, organized = root / "source", root / "organized"
-    write_demo_dataset(source, actors=ACTORS, video_size=(64, 36), progress=False)
-    assert organize_data.main(["--source", str(source), "--dest", str(organized)]) == 0
-    assert data_loader.main(["--data-dir", str(organized), *SIZES]) == 0
-    dirs = {name: root / name for name in ("models", "plots", "reports")}
-    argv = [
-        "--data-dir",
-        str(organized),
-        *SIZES,
-        "--epochs",
-        "15",
-        "--patience",
-        "6",
-        "--test-actors",
-        TEST_ACTORS,
-        "--verbose",
-        "0",
-        *(arg for name, path in dirs.items() for arg in (f"--{name}-dir", str(path))),
-    ]
-    assert train_models.main(argv) == 0
-    # The action-unit models read the demo's tracking CSVs; the fusion one reuses the MFCC cache.
-    assert train_models.main([*argv, "--models", FACE_MODELS]) == 0
-    return {"organized": organized, **dirs, "argv": argv}
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    organized = organized_demo(tmp_path_factory)
+    out = tmp_path_factory.mktemp("audio_and_face_models")
+    runs = [train_argv(organized, out, models) for models in (AUDIO_MODELS, FACE_MODELS)]
+    for argv in runs:
+        assert train_models.main(argv) == 0
+    return {
+        "organized": organized,
+        "out": out,
+        "runs": runs,
+        **{name: out / name for name in ("models", "reports")},
+    }
 
 
-def test_every_model_and_plot_lands_on_disk(pipeline: dict[str, Path]) -> None:
-    for spec in TRAINED:
-        for suffix in (".h5", ".keras", ".json"):
-            assert (pipeline["models"] / f"{spec.file_stem}{suffix}").is_file()
-        for plot in ("history", "confusion"):
-            assert (pipeline["plots"] / f"{spec.file_stem}_{plot}.png").stat().st_size > 10_000
-        metadata = json.loads((pipeline["models"] / f"{spec.file_stem}.json").read_text())
-        # The model carries the run's whole configuration: the command line, as one RunConfig.
-        argv = pipeline["argv"] + (["--models", FACE_MODELS] if spec.name in FACE_MODELS.split(",") else [])
-        assert RunConfig.from_dict(metadata["run"]) == train_models.parse_args(argv)
-        run = json.loads((pipeline["reports"] / f"{spec.file_stem}_run.json").read_text())
-        assert run["test_actors"] == [11, 12]
-        assert not set(run["train_actors"]) & set(run["val_actors"])
-        assert not set(run["train_actors"] + run["val_actors"]) & {11, 12}
-        assert run["versions"]["keras"]
-    assert not (pipeline["models"] / ".backup").exists() or not any(
-        (pipeline["models"] / ".backup").iterdir()
-    )
+def test_every_model_and_plot_lands_on_disk(pipeline: dict[str, object]) -> None:
+    for argv in pipeline["runs"]:
+        check_saved(pipeline["out"], argv)
 
 
-def test_held_out_demo_actors_are_recognised_above_chance(pipeline: dict[str, Path]) -> None:
-    summary = pd.read_csv(pipeline["reports"] / "summary.csv").set_index("model")
-    assert (summary["evaluated_on"] == "test").all()
-    for model, minimum in MINIMUM_ACCURACY.items():
-        assert summary.loc[model, "accuracy"] >= minimum, summary.to_string()
+def test_held_out_demo_actors_are_recognised_above_chance(pipeline: dict[str, object]) -> None:
+    check_above_chance(pipeline["out"], TRAINED)
 
 
 def test_everything_trained_on_demo_data_says_so(pipeline: dict[str, Path], capsys) -> None:
@@ -105,17 +58,7 @@ def test_everything_trained_on_demo_data_says_so(pipeline: dict[str, Path], caps
     assert summary_md.startswith(f"**{SYNTHETIC_NOTICE}.**")
     summary = pd.read_csv(pipeline["reports"] / "summary.csv")
     assert (summary["data"] == "SYNTHETIC demo").all()
-    for spec in TRAINED:
-        metadata = json.loads((pipeline["models"] / f"{spec.file_stem}.json").read_text())
-        assert metadata["synthetic_data"] is True
-        for plot in ("history", "confusion"):
-            with Image.open(pipeline["plots"] / f"{spec.file_stem}_{plot}.png") as image:
-                title = image.info["Title"]
-            # Says demo data, names the model file and preset (video: none, the same under every
-            # preset), and what the plot shows.
-            assert title.startswith(SYNTHETIC_NAME) and f"{spec.file_stem}.h5" in title
-            assert ("preset cnn-lstm" in title) == (spec.kind not in ("video", "fusion")), title
-            assert ("first fit" in title) == (plot == "history")
+    check_labelled_synthetic(pipeline["out"], TRAINED)
     model = str(pipeline["models"] / "audio_emotion_speech.h5")
     wav = next((pipeline["organized"] / "audio" / "speech").rglob("*.wav"))
     assert predict.main([model, str(wav)]) == 0  # one recording alone: the default model serves it
@@ -164,14 +107,6 @@ def test_predict_prints_every_format(pipeline: dict[str, Path], output: str, cap
         assert "predicted" in text and files[0].name in text
 
 
-def test_predict_with_video_and_fusion_models(pipeline: dict[str, Path], capsys) -> None:
-    clips = sorted((pipeline["organized"] / "video" / "speech" / "happy").glob("01-*-12.mp4"))
-    for model in ("video_emotion_speech.keras", "fusion_emotion_speech.h5"):
-        assert predict.main([str(pipeline["models"] / model), *map(str, clips), "--format", "csv"]) == 0
-        table = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out))
-        assert len(table) == len(clips)
-
-
 def test_predict_with_action_unit_models(pipeline: dict[str, Path], capsys) -> None:
     faces = pipeline["organized"] / "faces" / "speech"
     clips = sorted(faces.rglob("01-01-0[1-8]-01-01-0?-12.csv"))  # 8 emotions x 2 repetitions of actor 12
@@ -186,37 +121,6 @@ def test_predict_with_action_unit_models(pipeline: dict[str, Path], capsys) -> N
     table = pd.read_csv(pd.io.common.StringIO(captured.out))
     assert table["path"].tolist() == [str(v) for v in voices[:-1]]  # one row per take, named by its audio
     assert f"take {voices[-1].name[3:-4]} has no audio file among the inputs" in captured.err
-
-
-def test_fusion_prediction_uses_the_audio_twin_or_the_soundtrack(
-    pipeline: dict[str, Path], tmp_path: Path, capsys
-) -> None:
-    model = str(pipeline["models"] / "fusion_emotion_speech.h5")
-    clip = next((pipeline["organized"] / "video" / "speech" / "sad").glob("01-*.mp4"))
-    assert predict.audio_twin(clip) == clip  # the organized twin lies in audio/, not beside it
-
-    def probabilities(path: Path) -> tuple[np.ndarray, str]:
-        assert predict.main([model, str(path), "--format", "json", "--no-speech-check"]) == 0
-        captured = capsys.readouterr()
-        row = json.loads(captured.out)[0]
-        assert row["path"] == str(path)
-        return np.array([row[e] for e in EMOTIONS]), captured.err
-
-    soundtrack, _ = probabilities(clip)
-    # A twin beside the clip is the audio it reads: another take's voice changes the prediction.
-    with_twin = tmp_path / "twin" / clip.name
-    with_twin.parent.mkdir()
-    with_twin.write_bytes(clip.read_bytes())
-    twin = with_twin.with_name("03" + clip.name[2:].replace(".mp4", ".wav"))
-    other_voice = next((pipeline["organized"] / "audio" / "speech" / "angry").glob("03-*.wav"))
-    twin.write_bytes(other_voice.read_bytes())
-    assert predict.audio_twin(with_twin) == twin
-    assert not np.allclose(probabilities(with_twin)[0], soundtrack, atol=1e-4)
-    # An empty (or otherwise broken) twin: the clip's own soundtrack, with a note, not a skipped clip.
-    twin.write_bytes(b"")
-    fallback, err = probabilities(with_twin)
-    np.testing.assert_allclose(fallback, soundtrack, atol=1e-6)
-    assert f"using the soundtrack of {with_twin} instead" in err and twin.name in err
 
 
 def test_predict_reports_bad_input(pipeline: dict[str, Path], tmp_path: Path, capsys) -> None:

@@ -50,7 +50,15 @@ def _python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A working folder laid out as after `organize_data.py` and `train_models.py --models audio-speech`."""
     root = tmp_path_factory.mktemp("readme")
-    write_demo_dataset(root / "source", actors=ACTORS, channels=("speech",), statements=(1,), progress=False)
+    # Small source videos: the snippet reads its frames at 224 x 224 whatever their size.
+    write_demo_dataset(
+        root / "source",
+        actors=ACTORS,
+        channels=("speech",),
+        statements=(1,),
+        video_size=(64, 36),
+        progress=False,
+    )
     organize_data.organize(root / "source", root / "data" / "organized", progress=False)
     trained = subprocess.run(
         [

@@ -32,7 +32,8 @@ pytestmark = pytest.mark.slow  # every test here trains models or runs the scrip
 @pytest.fixture(scope="module")
 def models(demo_audio: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The best speech model as trained now (``prior``) and as it was (``before``: --enrollment-copies none)."""
-    options = ("--epochs", "3")
+    # Speed copies would extract every training file five times; the speaker paths do not depend on them.
+    options = ("--epochs", "3", "--speed-perturbation", "none")
     return {
         "prior": train_on_demo(demo_audio, tmp_path_factory.mktemp("prior"), "functionals", *options),
         "before": train_on_demo(
@@ -292,7 +293,8 @@ def mfcc_models(demo_audio: Path, tmp_path_factory: pytest.TempPathFactory) -> d
     """Default (``--preset cnn-lstm``) speech models on small MFCC images: as the preset trains them (with a
     prior) and with exact statistics only (``exact``: ``--enrollment-copies none``)."""
     # 160 frames (3.7 s) hold every demo file (at most 3.5 s): one window per file, as in training.
-    options = ("--epochs", "1", "--max-frames", "160")
+    # No refit: a second training changes nothing in how the model meets a speaker.
+    options = ("--epochs", "1", "--max-frames", "160", "--no-refit")
     return {
         "exact": train_on_demo(
             demo_audio,

@@ -87,6 +87,10 @@ def _train(organized: Path, root: Path, models: str, *extra: str) -> int:
             "functionals",
             "--verbose",
             "0",
+            # The preset's speed copies of speech would extract every voice five times; pairing
+            # and prediction are the same without them.
+            "--speed-perturbation",
+            "none",
             *dirs,
             *extra,
         ]
