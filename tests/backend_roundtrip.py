@@ -52,9 +52,8 @@ def main(mode: str, folder: Path) -> None:
                         model = view_ensemble(INPUTS, LABELS)
                     else:
                         model = model_class(num_emotions=8)
-                        model.train(
-                            X, LABELS, epochs=1, batch_size=8, verbose=0
-                        )  # no validation: nothing more to save
+                        # No validation data: it adds a traced graph and nothing to the saved file.
+                        model.train(X, LABELS, epochs=1, batch_size=8, verbose=0)
                 model.save(path)
                 # The inputs beside the file, for a process that loads it with Keras alone.
                 np.savez(path.with_suffix(".inputs.npz"), *(X if isinstance(X, list) else [X]))

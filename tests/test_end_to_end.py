@@ -12,15 +12,8 @@ import pandas as pd
 import pytest
 
 import predict
-import train_models
 from ravdess_emotion.core.ravdess import EMOTIONS, SYNTHETIC_NOTICE
-from tests.end_to_end import (
-    check_above_chance,
-    check_labelled_synthetic,
-    check_saved,
-    organized_demo,
-    train_argv,
-)
+from tests.end_to_end import check_above_chance, check_labelled_synthetic, check_saved, train_on_demo
 
 pytestmark = pytest.mark.slow  # every test here trains models or runs the scripts end to end
 
@@ -31,22 +24,11 @@ TRAINED = [*AUDIO_MODELS.split(","), *FACE_MODELS.split(",")]
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    organized = organized_demo(tmp_path_factory)
-    out = tmp_path_factory.mktemp("audio_and_face_models")
-    runs = [train_argv(organized, out, models) for models in (AUDIO_MODELS, FACE_MODELS)]
-    for argv in runs:
-        assert train_models.main(argv) == 0
-    return {
-        "organized": organized,
-        "out": out,
-        "runs": runs,
-        **{name: out / name for name in ("models", "reports")},
-    }
+    return train_on_demo(tmp_path_factory, "audio_and_face_models", AUDIO_MODELS, FACE_MODELS)
 
 
 def test_every_model_and_plot_lands_on_disk(pipeline: dict[str, object]) -> None:
-    for argv in pipeline["runs"]:
-        check_saved(pipeline["out"], argv)
+    check_saved(pipeline)
 
 
 def test_held_out_demo_actors_are_recognised_above_chance(pipeline: dict[str, object]) -> None:

@@ -13,15 +13,8 @@ import pandas as pd
 import pytest
 
 import predict
-import train_models
 from ravdess_emotion.core.ravdess import EMOTIONS
-from tests.end_to_end import (
-    check_above_chance,
-    check_labelled_synthetic,
-    check_saved,
-    organized_demo,
-    train_argv,
-)
+from tests.end_to_end import check_above_chance, check_labelled_synthetic, check_saved, train_on_demo
 
 pytestmark = pytest.mark.slow  # every test here trains models or runs the scripts end to end
 
@@ -30,15 +23,11 @@ VIDEO_MODELS = "video-speech,video-song,fusion-speech"
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    organized = organized_demo(tmp_path_factory)
-    out = tmp_path_factory.mktemp("video_models")
-    argv = train_argv(organized, out, VIDEO_MODELS)
-    assert train_models.main(argv) == 0
-    return {"organized": organized, "out": out, "argv": argv, "models": out / "models"}
+    return train_on_demo(tmp_path_factory, "video_models", VIDEO_MODELS)
 
 
 def test_every_model_and_plot_lands_on_disk(pipeline: dict[str, object]) -> None:
-    check_saved(pipeline["out"], pipeline["argv"])
+    check_saved(pipeline)
 
 
 def test_held_out_demo_actors_are_recognised_above_chance(pipeline: dict[str, object]) -> None:
